@@ -1,0 +1,74 @@
+# Mon espace locataire - the two commands are `make dev` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt layers/common/requirements.txt | sha1sum | cut -c1-12)
+export AWS_DEFAULT_REGION ?= eu-west-3
+export SAM_CLI_TELEMETRY := 0
+export PYTHONDONTWRITEBYTECODE := 1
+ENV ?= dev
+
+.PHONY: dev test lint format types validate openapi openapi-check unit handlers e2e fuzz bench build deploy system-deps clean
+
+$(STAMP): requirements-dev.txt layers/common/requirements.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+## make dev: the whole API on http://127.0.0.1:$${PORT:-3000} with an embedded AWS, demo tenant seeded
+dev: $(STAMP)
+	$(BIN)/python -m devserver
+
+## make test: lint, types, template validation, OpenAPI sync, unit, handler and end-to-end tests
+test: $(STAMP) system-deps lint types validate openapi-check
+	$(BIN)/python -m pytest tests/unit tests/handlers -n 2 -q
+	$(BIN)/python -m pytest tests/e2e -q
+
+system-deps:
+	@scripts/system-deps.sh
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+types: $(STAMP)
+	$(BIN)/mypy
+
+validate: $(STAMP)
+	$(BIN)/sam validate --lint --template template.yaml
+
+openapi: $(STAMP)
+	$(BIN)/python scripts/generate_openapi.py --write
+
+openapi-check: $(STAMP)
+	$(BIN)/python scripts/generate_openapi.py --check
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests/unit -q
+
+handlers: $(STAMP)
+	$(BIN)/python -m pytest tests/handlers -n 2 -q
+
+e2e: $(STAMP) system-deps
+	$(BIN)/python -m pytest tests/e2e -q
+
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-300} $(BIN)/python -m pytest tests/e2e/test_fuzz.py -q
+
+bench: $(STAMP)
+	$(BIN)/python -m scripts.bench
+
+build: $(STAMP)
+	$(BIN)/sam build --template template.yaml
+
+deploy: build
+	$(BIN)/sam deploy --config-env $(ENV)
+
+clean:
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

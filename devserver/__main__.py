@@ -1,0 +1,3 @@
+from devserver.server import main
+
+main()

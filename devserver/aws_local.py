@@ -1,0 +1,120 @@
+"""Creates the template's resources in whatever AWS endpoint boto3 points at (the embedded
+moto server, or moto's in-process mock in the handler tests), from the template's own
+definitions, and resolves every function's environment against them.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import string
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from devserver import template as tpl
+
+_SESSION = boto3.session.Session()
+
+
+@dataclass
+class LocalAws:
+    resolver: tpl.Resolver
+    bucket: str
+    queue_urls: dict[str, str]  # logical id -> URL
+
+    def environment(self, function: tpl.Function) -> dict[str, str]:
+        env = {k: str(self.resolver.resolve(v)) for k, v in function.environment.items()}
+        env["STAGE"] = "dev" if env.get("STAGE") == "prod" else env.get("STAGE", "dev")
+        return env
+
+    def shared_environment(self) -> dict[str, str]:
+        """The Globals environment: what every function shares (the in-process server sets it once)."""
+        variables = tpl.load().get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+        return {k: str(self.resolver.resolve(v)) for k, v in variables.items()}
+
+
+def _generate_secret(spec: dict[str, Any]) -> str:
+    length = int(spec.get("PasswordLength", 32))
+    alphabet = string.ascii_letters + string.digits
+    if not spec.get("ExcludePunctuation"):
+        alphabet += "!#$%&()*+,-.:;<=>?@[]^_{|}~"
+    generated = "".join(secrets.choice(alphabet) for _ in range(length))
+    if "SecretStringTemplate" in spec:
+        body = json.loads(spec["SecretStringTemplate"])
+        body[spec["GenerateStringKey"]] = generated
+        return json.dumps(body)
+    return generated
+
+
+def create_resources(public_base_url: str, overrides: dict[str, str] | None = None) -> LocalAws:
+    parameters = {**tpl.parameter_defaults(), "PublicBaseUrl": public_base_url, **(overrides or {})}
+    physical: dict[str, str] = {}
+    attributes: dict[str, str] = {}
+    resolver = tpl.Resolver(parameters, physical, attributes)
+    region = tpl.REGION
+
+    # Names first, so that every Ref and GetAtt resolves whatever the creation order.
+    for logical_id, resource in tpl.resources().items():
+        kind = resource["Type"]
+        if kind == "AWS::DynamoDB::Table":
+            physical[logical_id] = logical_id
+            attributes[f"{logical_id}.Arn"] = f"arn:aws:dynamodb:{region}:{tpl.ACCOUNT_ID}:table/{logical_id}"
+        elif kind in ("AWS::SES::ConfigurationSet",):
+            physical[logical_id] = str(resolver.resolve(resource["Properties"].get("Name", logical_id)))
+        elif kind == "AWS::SNS::Topic":
+            physical[logical_id] = f"arn:aws:sns:{region}:{tpl.ACCOUNT_ID}:{logical_id}"
+    bucket = ""
+    for logical_id, resource in tpl.resources("AWS::S3::Bucket").items():
+        bucket = str(resolver.resolve(resource["Properties"]["BucketName"])).lower()
+        physical[logical_id] = bucket
+
+    dynamodb = _SESSION.client("dynamodb", region_name=region)
+    for logical_id, resource in tpl.resources("AWS::DynamoDB::Table").items():
+        props = resource["Properties"]
+        kwargs: dict[str, Any] = {
+            "TableName": logical_id,
+            "KeySchema": props["KeySchema"],
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+        }
+        if props.get("GlobalSecondaryIndexes"):
+            kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+        dynamodb.create_table(**kwargs)
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl:
+            dynamodb.update_time_to_live(
+                TableName=logical_id,
+                TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True},
+            )
+
+    s3: Any = _SESSION.client("s3", region_name=region)
+    if bucket:
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+
+    sm = _SESSION.client("secretsmanager", region_name=region)
+    for logical_id, resource in tpl.resources("AWS::SecretsManager::Secret").items():
+        spec = resource["Properties"].get("GenerateSecretString", {})
+        arn = sm.create_secret(Name=logical_id, SecretString=_generate_secret(spec))["ARN"]
+        physical[logical_id] = arn
+
+    sqs = _SESSION.client("sqs", region_name=region)
+    queue_urls: dict[str, str] = {}
+    for logical_id in tpl.resources("AWS::SQS::Queue"):
+        url = sqs.create_queue(QueueName=logical_id)["QueueUrl"]
+        queue_urls[logical_id] = url
+        physical[logical_id] = url
+        attributes[f"{logical_id}.Arn"] = f"arn:aws:sqs:{region}:{tpl.ACCOUNT_ID}:{logical_id}"
+
+    ses = _SESSION.client("ses", region_name=region)
+    sesv2 = _SESSION.client("sesv2", region_name=region)
+    for logical_id in tpl.resources("AWS::SES::ConfigurationSet"):
+        ses.create_configuration_set(ConfigurationSet={"Name": physical[logical_id]})
+    for resource in tpl.resources("AWS::SES::EmailIdentity").values():
+        sesv2.create_email_identity(EmailIdentity=str(resolver.resolve(resource["Properties"]["EmailIdentity"])))
+    office = str(parameters.get("OfficeMailFrom", ""))
+    if office and "@" in office:
+        sesv2.create_email_identity(EmailIdentity=office.split("<")[-1].strip(">").split("@")[1])
+
+    return LocalAws(resolver=resolver, bucket=bucket, queue_urls=queue_urls)

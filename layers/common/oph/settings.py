@@ -1,0 +1,77 @@
+"""Configuration read from the environment the SAM template sets (see ``Globals``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import TypeVar
+
+_F = TypeVar("_F", bound=Callable[[], object])
+_resets: list[Callable[[], object]] = []
+
+
+def on_reset(fn: _F) -> _F:
+    """Register a cache-clearing function run by :func:`reset_caches` (tests, local reset)."""
+    _resets.append(fn)
+    return fn
+
+
+def reset_caches() -> None:
+    """Forget everything cached per container: settings, clients, keys, the mailer."""
+    get_settings.cache_clear()
+    for fn in list(_resets):
+        fn()
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    tenants_table: str
+    tokens_table: str
+    idempotency_table: str
+    documents_bucket: str
+    public_base_url: str
+    mail_from: str
+    office_mail_from: str
+    ses_configuration_set: str
+    jwt_secret_arn: str
+    payment_provider: str
+    payment_secret_arn: str
+    systempay_form_url: str
+    payment_expiry_minutes: int
+    notice_queue_url: str
+    bcrypt_cost: int
+
+    @property
+    def is_production(self) -> bool:
+        return self.stage == "prod"
+
+    def link(self, path: str) -> str:
+        """Absolute URL of a page of ours; never built from request headers (host spoofing)."""
+        return self.public_base_url.rstrip("/") + path
+
+
+@cache
+def get_settings() -> Settings:
+    env = os.environ.get
+    return Settings(
+        stage=env("STAGE", "local"),
+        tenants_table=env("TENANTS_TABLE", "TenantsTable"),
+        tokens_table=env("TOKENS_TABLE", "TokensTable"),
+        idempotency_table=env("IDEMPOTENCY_TABLE", "IdempotencyTable"),
+        documents_bucket=env("DOCUMENTS_BUCKET", "documents"),
+        public_base_url=env("PUBLIC_BASE_URL", "http://127.0.0.1:3000"),
+        mail_from=env("MAIL_FROM", "Mon espace locataire <ne-pas-repondre@oph-aubervilliers.fr>"),
+        office_mail_from=env("OFFICE_MAIL_FROM", "informatique@oph-aubervilliers.fr"),
+        ses_configuration_set=env("SES_CONFIGURATION_SET", ""),
+        jwt_secret_arn=env("JWT_SECRET_ARN", "JwtSigningKey"),
+        payment_provider=env("PAYMENT_PROVIDER", "sandbox"),
+        payment_secret_arn=env("PAYMENT_SECRET_ARN", "PaymentGatewaySecret"),
+        systempay_form_url=env("SYSTEMPAY_FORM_URL", "https://paiement.systempay.fr/vads-payment/"),
+        payment_expiry_minutes=int(env("PAYMENT_EXPIRY_MINUTES", "60")),
+        notice_queue_url=env("NOTICE_QUEUE_URL", ""),
+        # 12 in production (see docs/PERFORMANCE.md); tests lower it through the environment.
+        bcrypt_cost=int(env("BCRYPT_COST", "12")),
+    )
