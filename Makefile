@@ -9,7 +9,7 @@ export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 ENV ?= dev
 
-.PHONY: dev test lint format types validate openapi openapi-check unit handlers e2e fuzz bench build deploy system-deps clean
+.PHONY: test-deployed dev test lint format types validate openapi openapi-check unit handlers e2e fuzz bench build deploy system-deps clean
 
 $(STAMP): requirements-dev.txt layers/common/requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -58,6 +58,10 @@ handlers: $(STAMP)
 e2e: $(STAMP) system-deps
 	$(BIN)/python -m pytest tests/e2e -q
 
+## make test-deployed: opt-in checks against a deployed stack (AWS_SAM_STACK_NAME=<stack>)
+test-deployed: $(STAMP)
+	$(BIN)/python -m pytest tests/deployed -q
+
 fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-300} $(BIN)/python -m pytest tests/e2e/test_fuzz.py -q
 
@@ -68,6 +72,7 @@ build: $(STAMP)
 	$(BIN)/sam build --template template.yaml
 
 deploy: build
+	$(BIN)/python scripts/check_deploy.py $(ENV)
 	$(BIN)/sam deploy --config-env $(ENV)
 
 clean:

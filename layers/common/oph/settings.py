@@ -53,8 +53,23 @@ class Settings:
         return self.public_base_url.rstrip("/") + path
 
 
+class MisconfiguredStage(RuntimeError):
+    """A production stage configured in a way that must never serve tenants."""
+
+
 @cache
 def get_settings() -> Settings:
+    settings = _read_settings()
+    if settings.is_production:
+        # Fail loudly at cold start rather than e-mail tokens over http or take fake payments.
+        if not settings.public_base_url.startswith("https://"):
+            raise MisconfiguredStage("PUBLIC_BASE_URL must be https:// in production")
+        if settings.payment_provider == "sandbox":
+            raise MisconfiguredStage("the sandbox payment gateway is refused in production")
+    return settings
+
+
+def _read_settings() -> Settings:
     env = os.environ.get
     return Settings(
         stage=env("STAGE", "local"),
