@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+from html import escape
 from typing import Annotated
+from urllib.parse import parse_qs
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
+from pydantic import BaseModel
 
-from oph.errors import NotImplementedYet
-from oph.http import Api, RequestModel
+from oph import password_reset, sessions
+from oph.errors import FieldError, MalformedJson, ValidationFailed
+from oph.http import JSON, Api, RequestModel, empty_response, raw_body
+from oph.pages import page
 
-api = Api(public=["POST /v1/auth/login"])
+api = Api(
+    public=[
+        "POST /v1/auth/login",
+        "POST /v1/auth/refresh",
+        "POST /v1/auth/logout",
+        "POST /v1/auth/password/forgot",
+        "POST /v1/auth/password/reset",
+        "GET /links/reset-password",
+        "POST /links/reset-password",
+    ]
+)
 app = api.resolver
+
+TAGS = ["Authentification"]
 
 
 class LoginRequest(RequestModel):
@@ -18,9 +36,144 @@ class LoginRequest(RequestModel):
     password: str
 
 
-@app.post("/v1/auth/login", tags=["Authentification"])
-def login(body: Annotated[LoginRequest, Body()]) -> dict:
-    raise NotImplementedYet()
+class RefreshRequest(RequestModel):
+    refresh_token: str
+
+
+class ForgotRequest(RequestModel):
+    email: str
+
+
+class ResetRequest(RequestModel):
+    token: str
+    password: str
+    password_confirmation: str
+
+
+class TokenPair(BaseModel):
+    access_token: str
+    token_type: str = "Bearer"
+    expires_in: int = 900
+    refresh_token: str
+    refresh_expires_in: int = 2592000
+
+
+@app.post(
+    "/v1/auth/login",
+    tags=TAGS,
+    summary="Se connecter avec e-mail et mot de passe",
+)
+def login(body: Annotated[LoginRequest, Body()]) -> TokenPair:
+    return TokenPair(**sessions.login(body.email, body.password))
+
+
+@app.post(
+    "/v1/auth/refresh",
+    tags=TAGS,
+    summary="Renouveler les jetons (rotation du jeton de renouvellement)",
+)
+def refresh(body: Annotated[RefreshRequest, Body()]) -> TokenPair:
+    return TokenPair(**sessions.refresh_session(body.refresh_token))
+
+
+@app.post(
+    "/v1/auth/logout",
+    tags=TAGS,
+    summary="Se déconnecter (révoque la session)",
+    responses={204: {"description": "Session révoquée"}},
+)
+def logout(body: Annotated[RefreshRequest, Body()]) -> Response[None]:
+    sessions.logout(body.refresh_token)
+    return empty_response(204)
+
+
+@app.post(
+    "/v1/auth/password/forgot",
+    tags=TAGS,
+    summary="Mot de passe oublié : envoyer un lien de réinitialisation",
+    responses={202: {"description": "Toujours la même réponse, que l'adresse ait un compte ou non"}},
+)
+def forgot(body: Annotated[ForgotRequest, Body()]) -> Response[dict[str, str]]:
+    password_reset.request_reset(body.email)
+    return Response(status_code=202, content_type=JSON, body={"status": "accepted"})
+
+
+@app.post(
+    "/v1/auth/password/reset",
+    tags=TAGS,
+    summary="Choisir un nouveau mot de passe avec le lien reçu par e-mail",
+    responses={204: {"description": "Mot de passe modifié ; toutes les sessions sont révoquées"}},
+)
+def reset(body: Annotated[ResetRequest, Body()]) -> Response[None]:
+    password_reset.reset_password(body.token, body.password, body.password_confirmation)
+    return empty_response(204)
+
+
+# -- /links/reset-password: the fallback page when the app is not installed
+
+POLICY_HTML = (
+    '<p class="hint">Votre nouveau mot de passe doit :</p><ul class="hint">'
+    "<li>contenir entre 8 et 128 caractères ;</li>"
+    "<li>mélanger au moins trois types de caractères parmi : majuscules, minuscules, chiffres et "
+    "caractères spéciaux (par exemple ! ? - _ @ #) ;</li>"
+    "<li>ne pas être un mot de passe courant (comme « azerty » ou « motdepasse »), même suivi ou précédé "
+    "de chiffres ou de caractères spéciaux ;</li>"
+    "<li>ne contenir ni votre nom, ni votre prénom, ni votre numéro d'intitulé, ni la partie de votre "
+    "adresse e-mail située avant « @ ».</li></ul>"
+)
+
+
+def _form(token: str, problems: list[FieldError] | None = None, status: int = 200) -> Response:
+    errors_html = ""
+    if problems:
+        errors_html = (
+            '<ul class="errors" role="alert">' + "".join(f"<li>{escape(p.message)}</li>" for p in problems) + "</ul>"
+        )
+    body = (
+        "<p>Choisissez le nouveau mot de passe de votre compte Mon espace locataire.</p>"
+        f"{POLICY_HTML}{errors_html}"
+        '<form method="post" action="reset-password">'
+        f'<input type="hidden" name="token" value="{escape(token)}">'
+        '<label for="password">Nouveau mot de passe</label>'
+        '<input type="password" id="password" name="password" autocomplete="new-password" required '
+        'minlength="8" maxlength="128">'
+        '<label for="password_confirmation">Confirmez le nouveau mot de passe</label>'
+        '<input type="password" id="password_confirmation" name="password_confirmation" '
+        'autocomplete="new-password" required minlength="8" maxlength="128">'
+        '<button type="submit">Enregistrer mon nouveau mot de passe</button>'
+        "</form>"
+    )
+    return page("Nouveau mot de passe", body, status=status)
+
+
+@app.get("/links/reset-password", tags=["Pages"], summary="Page du lien de réinitialisation (ne consomme pas le lien)")
+def reset_page() -> Response[str]:
+    token = app.current_event.get_query_string_value("token") or ""
+    password_reset.check_reset_token(token)  # an unusable link gets the error page at once
+    return _form(token)
+
+
+@app.post("/links/reset-password", tags=["Pages"], summary="Envoi du formulaire de nouveau mot de passe")
+def reset_page_submit() -> Response[str]:
+    try:
+        fields = parse_qs(raw_body(app.current_event.raw_event).decode("utf-8"), keep_blank_values=True)
+    except UnicodeDecodeError:
+        raise MalformedJson("Le formulaire envoyé n'est pas valide.") from None
+
+    def field(name: str) -> str:
+        return (fields.get(name) or [""])[0]
+
+    token = field("token")
+    try:
+        password_reset.reset_password(token, field("password"), field("password_confirmation"))
+    except ValidationFailed as exc:
+        return _form(token, exc.errors, status=422)
+    return page(
+        "Mot de passe modifié",
+        '<p class="ok">Votre mot de passe a bien été modifié.</p>'
+        "<p>Vous pouvez maintenant vous connecter à l'application Mon espace locataire avec votre nouveau "
+        "mot de passe. Par sécurité, vous avez été déconnecté de tous vos appareils.</p>",
+    )
 
 
 lambda_handler = api.lambda_handler()
