@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from html import escape
+from typing import Annotated, Any
+from urllib.parse import parse_qs
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
+from pydantic import BaseModel, Field
 
-from oph.errors import NotImplementedYet
-from oph.http import Api, RequestModel
+from oph import registration
+from oph.errors import TokenExpired, TokenInvalid
+from oph.http import Api, RequestModel, json_response
+from oph.pages import page
 
 api = Api(
     public=[
@@ -21,17 +27,194 @@ api = Api(
 )
 app = api.resolver
 
+# Passwords may be long: the policy answers (422 password_policy), not the generic size check.
+PasswordField = Annotated[str, Field(max_length=64 * 1024)]
+
 
 class IdentityRequest(RequestModel):
-    tenant_number: str
-    last_name: str
-    first_name: str
-    birth_date: str
+    tenant_number: str = Field(description="Numéro d'intitulé printed on the rent notice", examples=["123456"])
+    last_name: str = Field(examples=["DUPOND"])
+    first_name: str = Field(examples=["Jean"])
+    birth_date: str = Field(description="YYYY-MM-DD", examples=["1975-09-10"])
 
 
-@app.post("/v1/registrations/identity", tags=["Inscription"])
-def identity(body: Annotated[IdentityRequest, Body()]) -> dict:
-    raise NotImplementedYet()
+class RegistrationRequest(RequestModel):
+    registration_token: str
+    email: str = Field(examples=["jean.dupond@exemple.com"])
+    email_confirmation: str = Field(examples=["jean.dupond@exemple.com"])
+    password: PasswordField
+    password_confirmation: PasswordField
+    accept_terms: bool
+
+
+class VerifyRequest(RequestModel):
+    token: str
+
+
+class ResendRequest(RequestModel):
+    email: str
+
+
+class IdentityResponse(BaseModel):
+    registration_token: str
+    expires_in: int = Field(examples=[1800])
+    first_name: str = Field(examples=["Jean"])
+    last_name: str = Field(examples=["DUPOND"])
+
+
+class RegistrationResponse(BaseModel):
+    status: str = Field(examples=["pending_verification"])
+    email: str = Field(examples=["jean.dupond@exemple.com"])
+
+
+class VerifyResponse(BaseModel):
+    status: str = Field(examples=["active"])
+
+
+class AcceptedResponse(BaseModel):
+    status: str = Field(examples=["accepted"])
+
+
+def _doc(status: int, description: str, model: Any) -> dict[int, Any]:
+    """OpenAPI only: the bodies are built by the use cases."""
+    return {status: {"description": description, "content": {"application/json": {"model": model}}}}
+
+
+TAGS = ["Inscription"]
+
+
+@app.post(
+    "/v1/registrations/identity",
+    tags=TAGS,
+    summary="Étape 1/2 : vérifier l'identité du titulaire",
+    responses=_doc(200, "Jeton d'inscription (30 minutes), à présenter à l'étape 2", IdentityResponse),
+)
+def identity(body: Annotated[IdentityRequest, Body()]) -> Response[Any]:
+    return json_response(
+        registration.start_registration(
+            body.tenant_number,
+            body.last_name,
+            body.first_name,
+            body.birth_date,
+            client_ip=app.current_event.request_context.identity.source_ip or "",
+        )
+    )
+
+
+@app.post(
+    "/v1/registrations",
+    tags=TAGS,
+    summary="Étape 2/2 : créer le compte (e-mail, mot de passe, CGU) et envoyer le lien",
+    responses=_doc(201, "Compte en attente de confirmation de l'adresse e-mail", RegistrationResponse),
+)
+def register(body: Annotated[RegistrationRequest, Body()]) -> Response[Any]:
+    result = registration.register(
+        registration_token=body.registration_token,
+        email=body.email,
+        email_confirmation=body.email_confirmation,
+        password=body.password,
+        password_confirmation=body.password_confirmation,
+        accept_terms=body.accept_terms,
+    )
+    return json_response(result, 201)
+
+
+@app.post(
+    "/v1/registrations/verify",
+    tags=TAGS,
+    summary="Confirmer l'adresse e-mail avec le jeton du lien (usage unique, 24 heures)",
+    responses=_doc(200, "Compte activé", VerifyResponse),
+)
+def verify(body: Annotated[VerifyRequest, Body()]) -> Response[Any]:
+    return json_response(registration.verify_email(body.token))
+
+
+@app.post(
+    "/v1/registrations/resend",
+    tags=TAGS,
+    summary="Renvoyer le lien de confirmation (toujours 202)",
+    responses=_doc(202, "Toujours la même réponse, qu'une inscription soit en attente ou non", AcceptedResponse),
+)
+def resend(body: Annotated[ResendRequest, Body()]) -> Response[Any]:
+    registration.resend_verification(body.email)
+    return json_response({"status": "accepted"}, 202)
+
+
+# ---------------------------------------------------------------- the page opened from the e-mail
+# GET only shows a button (mail scanners open links); the form's POST consumes the token.
+@app.get("/links/verify-email", include_in_schema=False)
+def verify_page() -> Response[Any]:
+    raw = app.current_event.get_query_string_value("token", "") or ""
+    try:
+        registration.check_verification_link(raw)
+    except TokenExpired:
+        return _expired_page()
+    except TokenInvalid:
+        return _invalid_page()
+    return page(
+        "Confirmer mon adresse e-mail",
+        "<p>Pour activer votre compte Mon espace locataire, confirmez votre adresse e-mail.</p>"
+        '<form method="post" action="verify-email">'
+        f'<input type="hidden" name="token" value="{escape(raw)}">'
+        '<button type="submit">Confirmer mon adresse</button></form>',
+    )
+
+
+@app.post("/links/verify-email", include_in_schema=False)
+def verify_page_submit() -> Response[Any]:
+    form = _form()
+    if form.get("action") == "resend":
+        registration.resend_verification(form.get("email", ""))
+        return page(
+            "Demande enregistrée",
+            "<p>Si une inscription est en attente pour cette adresse, un nouveau lien de confirmation "
+            "vient de vous être envoyé. Il est valable 24 heures.</p>"
+            '<p class="hint">Pensez à regarder dans votre dossier « courrier indésirable » (spam).</p>',
+        )
+    try:
+        registration.verify_email(form.get("token", ""))
+    except TokenExpired:
+        return _expired_page()
+    except TokenInvalid:
+        return _invalid_page()
+    return page(
+        "Adresse e-mail confirmée",
+        '<p class="ok" role="status">Votre adresse e-mail est confirmée : votre compte est activé.</p>'
+        "<p>Vous pouvez maintenant vous connecter dans l'application Mon espace locataire avec votre "
+        "adresse e-mail et votre mot de passe.</p>",
+    )
+
+
+def _form() -> dict[str, str]:
+    try:
+        text = app.current_event.decoded_body or ""
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return {name: values[0] for name, values in parse_qs(text, keep_blank_values=True).items() if values}
+
+
+def _expired_page() -> Response[Any]:
+    return page(
+        "Lien expiré",
+        '<p class="error" role="alert">Ce lien a expiré : il n\'était valable que 24 heures.</p>'
+        "<p>Saisissez l'adresse e-mail de votre inscription pour recevoir un nouveau lien.</p>"
+        '<form method="post" action="verify-email">'
+        '<input type="hidden" name="action" value="resend">'
+        '<label for="email">Adresse e-mail</label>'
+        '<input type="email" id="email" name="email" autocomplete="email" required>'
+        '<button type="submit">Recevoir un nouveau lien</button></form>',
+        status=400,
+    )
+
+
+def _invalid_page() -> Response[Any]:
+    return page(
+        "Lien invalide",
+        '<p class="error" role="alert">Ce lien n\'est pas valide ou a déjà été utilisé.</p>'
+        "<p>Si vous avez demandé plusieurs liens, seul le plus récent fonctionne. Si votre adresse est déjà "
+        "confirmée, connectez-vous simplement dans l'application.</p>",
+        status=400,
+    )
 
 
 lambda_handler = api.lambda_handler()
