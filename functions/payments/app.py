@@ -2,30 +2,116 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header
+from pydantic import Field, field_validator
+from pydantic_core import PydanticCustomError
 
-from oph.errors import NotImplementedYet
-from oph.http import Api, RequestModel
+from oph import payment_pages, payments, systempay
+from oph.errors import FIELD_MESSAGES
+from oph.http import Api, RequestModel, json_response, principal, raw_body
+from oph.payment_gateway import NotificationRejected
 
 NOTIFICATION = "POST /v1/payments/notifications/<provider>"
-api = Api(public=[NOTIFICATION], form_routes=[NOTIFICATION])
+PAGES = [
+    "GET /links/checkout",
+    "GET /links/payment-return",
+    "POST /sandbox/payment",
+    "POST /sandbox/payment/submit",
+]
+api = Api(public=[NOTIFICATION, *PAGES], form_routes=[NOTIFICATION])
 app = api.resolver
 
 
 class PaymentRequest(RequestModel):
-    amount_cents: int
+    amount_cents: Annotated[int, Field(strict=True, description="Montant en centimes d'euro (100 à 1 000 000).")]
+
+    @field_validator("amount_cents")
+    @classmethod
+    def _in_range(cls, value: int) -> int:
+        if not payments.MIN_AMOUNT_CENTS <= value <= payments.MAX_AMOUNT_CENTS:
+            raise PydanticCustomError("amount_out_of_range", FIELD_MESSAGES["amount_out_of_range"])
+        return value
 
 
-@app.get("/v1/payments/balance", tags=["Paiements"])
-def balance() -> dict:
-    raise NotImplementedYet()
+@app.get("/v1/payments/balance", tags=["Paiements"], summary="Solde, paiements en attente et dernier avis")
+def balance() -> Response[Any]:
+    return json_response(payments.get_balance(principal().tenant_number))
 
 
-@app.post("/v1/payments", tags=["Paiements"])
-def create_payment(body: Annotated[PaymentRequest, Body()]) -> dict:
-    raise NotImplementedYet()
+@app.post("/v1/payments", tags=["Paiements"], summary="Payer en ligne : crée un paiement et son lien de paiement")
+def create_payment(
+    body: Annotated[PaymentRequest, Body()],
+    idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=255)],
+) -> Response[Any]:
+    caller = principal()
+    status, answer = payments.create_payment(
+        account_id=caller.account_id,
+        tenant_number=caller.tenant_number,
+        amount_cents=body.amount_cents,
+        idempotency_key=idempotency_key,
+    )
+    return json_response(answer, status=status)
+
+
+@app.get("/v1/payments", tags=["Paiements"], summary="Historique des paiements en ligne")
+def list_payments() -> Response[Any]:
+    return json_response(payments.list_payments(principal().tenant_number))
+
+
+@app.get("/v1/payments/<payment_id>", tags=["Paiements"], summary="Un paiement")
+def get_payment(payment_id: str) -> Response[Any]:
+    return json_response(payments.get_payment(principal().tenant_number, payment_id))
+
+
+@app.post(
+    "/v1/payments/notifications/<provider>",
+    tags=["Paiements"],
+    summary="Notification serveur à serveur de la passerelle (IPN, formulaire vads_*)",
+)
+def notification(provider: str) -> Response[str]:
+    payments.handle_notification(provider, raw_body(app.current_event.raw_event))
+    return Response(status_code=200, content_type="text/plain; charset=utf-8", body="OK")
+
+
+def _query(name: str) -> str:
+    return app.current_event.get_query_string_value(name, "") or ""
+
+
+def _form() -> dict[str, Any]:
+    try:
+        return systempay.parse_form(raw_body(app.current_event.raw_event))
+    except systempay.MalformedNotification:
+        raise NotificationRejected("Ce formulaire de paiement n'est pas valide.") from None
+
+
+@app.get("/links/checkout", include_in_schema=False)
+def checkout_page() -> Response[str]:
+    return payment_pages.checkout_page(payments.checkout(_query("payment_id"), _query("sig")))
+
+
+@app.get("/links/payment-return", include_in_schema=False)
+def return_page() -> Response[str]:
+    return payment_pages.return_page(payments.payment_status(_query("payment_id")))
+
+
+@app.post("/sandbox/payment", include_in_schema=False)
+def sandbox_page() -> Response[str]:
+    return payment_pages.sandbox_page(payments.sandbox_open(_form()))
+
+
+@app.post("/sandbox/payment/submit", include_in_schema=False)
+def sandbox_submit() -> Response[str]:
+    try:
+        return payment_pages.redirect(payments.sandbox_submit(_form()))
+    except payments.UnknownTestCard as exc:
+        return payment_pages.sandbox_page(
+            exc.form,
+            error="Carte de test inconnue : utilisez 4970 1000 0000 0003 (accepté) ou 4970 1000 0000 0014 (refusé).",
+            status=422,
+        )
 
 
 lambda_handler = api.lambda_handler()
