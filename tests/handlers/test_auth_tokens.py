@@ -1,0 +1,285 @@
+"""The shared verifier on every function: the negative JWT matrix, revocation (logout,
+rotation reuse, reset, disabling), and 403 account_disabled on every authenticated route."""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import json
+import re
+
+import jwt as pyjwt
+import pytest
+
+from oph import auth, clock
+from tests.factories import PASSWORD, log_in, make_account, make_tenant
+
+# One authenticated route of each function that has them.
+PROBES = ["/v1/account", "/v1/documents", "/v1/payments/balance"]
+UNAUTHORIZED_TITLE = "Authentification requise ou session expirée."
+
+
+def _b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def _assert_unauthorized(reply):
+    assert reply.status == 401, reply.text
+    body = reply.json()
+    assert body["code"] == "unauthorized"
+    assert body["title"] == UNAUTHORIZED_TITLE
+    assert reply.header("Content-Type") == "application/problem+json"
+
+
+@pytest.fixture
+def session(runtime):
+    return log_in(make_account(make_tenant()))
+
+
+def _claims(session, **changes):
+    now = int(clock.now_ts())
+    claims = {
+        "iss": auth.ISSUER,
+        "aud": auth.AUDIENCE,
+        "sub": session.account.account_id,
+        "sid": session.session_id,
+        "gen": session.account.session_generation,
+        "iat": now,
+        "exp": now + 900,
+        "jti": "j1",
+    }
+    claims.update(changes)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def _sign(claims, key=None, kid=None, alg="HS256"):
+    keys = auth.signing_keys()
+    return pyjwt.encode(claims, key or keys.key, algorithm=alg, headers={"kid": kid or keys.kid})
+
+
+FORGERIES = {
+    "alg_none": lambda s: f"{_b64({'alg': 'none', 'typ': 'JWT', 'kid': auth.signing_keys().kid})}.{_b64(_claims(s))}.",
+    "alg_none_with_signature": lambda s: (
+        f"{_b64({'alg': 'none', 'kid': auth.signing_keys().kid})}.{_b64(_claims(s))}.{s.access_token.split('.')[2]}"
+    ),
+    "wrong_key": lambda s: _sign(_claims(s), key=b"another-secret-key-of-32-bytes!!"),
+    "wrong_kid": lambda s: _sign(_claims(s), kid="not-a-key"),
+    "other_hmac_alg": lambda s: _sign(_claims(s), alg="HS512"),
+    "expired": lambda s: _sign(_claims(s, iat=int(clock.now_ts()) - 1000, exp=int(clock.now_ts()) - 100)),
+    "future_iat": lambda s: _sign(_claims(s, iat=int(clock.now_ts()) + 3600, exp=int(clock.now_ts()) + 4500)),
+    "wrong_aud": lambda s: _sign(_claims(s, aud="another-app")),
+    "wrong_iss": lambda s: _sign(_claims(s, iss="https://evil.example")),
+    "missing_jti": lambda s: _sign(_claims(s, jti=None)),
+    "missing_exp": lambda s: _sign(_claims(s, exp=None)),
+    "other_account": lambda s: _sign(_claims(s, sub="00000000-0000-0000-0000-000000000000")),
+    "stale_generation": lambda s: _sign(_claims(s, gen=s.account.session_generation - 1)),
+    "tampered_payload": lambda s: ".".join(
+        [s.access_token.split(".")[0], _b64(_claims(s, exp=int(clock.now_ts()) + 99999)), s.access_token.split(".")[2]]
+    ),
+    "truncated_signature": lambda s: s.access_token[:-4],
+    "garbage": lambda s: "not-a-jwt",
+    "refresh_token_as_access_token": lambda s: None,  # filled in the test (needs a real login)
+}
+
+
+@pytest.mark.parametrize("path", PROBES)
+@pytest.mark.parametrize("forgery", sorted(FORGERIES))
+def test_forged_or_invalid_access_tokens_are_401(client, session, path, forgery):
+    if forgery == "refresh_token_as_access_token":
+        token = client.post("/v1/auth/login", {"email": session.account.email, "password": PASSWORD}).json()[
+            "refresh_token"
+        ]
+    else:
+        token = FORGERIES[forgery](session)
+    assert client.get(path, token=session.access_token).status != 401  # the genuine token passes
+    _assert_unauthorized(client.get(path, token=token))
+
+
+@pytest.mark.parametrize("path", PROBES)
+@pytest.mark.parametrize("header", ["", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Token abc", "Bearer " + "a" * 5000])
+def test_missing_or_malformed_authorization_is_401(client, runtime, path, header):
+    _assert_unauthorized(client.get(path, headers={"Authorization": header} if header else {}))
+
+
+@pytest.mark.parametrize("path", PROBES)
+def test_access_token_expires_after_15_minutes(client, session, clock_offset, path):
+    clock_offset(899)
+    assert client.get(path, token=session.access_token).status != 401
+    clock_offset(901)
+    _assert_unauthorized(client.get(path, token=session.access_token))
+
+
+def test_previous_signing_key_is_accepted_by_kid_during_rotation(client, session):
+    keys = auth.signing_keys()
+    rotated = auth.SigningKeys("k2", b"the-new-key-after-rotation-32-by", {keys.kid: keys.key})
+    auth._keys = (float("inf"), rotated)  # pretend the secret now holds k2 with the old key as previous
+    try:
+        assert client.get("/v1/account", token=session.access_token).status != 401
+        new_token = auth.issue_access_token(session.account.account_id, session.session_id, 0)
+        assert pyjwt.get_unverified_header(new_token)["kid"] == "k2"
+        assert client.get("/v1/account", token=new_token).status != 401
+    finally:
+        auth._keys = None
+
+
+# -- every authenticated route of the template answers 403 account_disabled
+
+
+def _authenticated_routes():
+    from devserver import template
+
+    routes = []
+    for fn in template.functions():
+        if not fn.routes:
+            continue
+        module = importlib.import_module(fn.module)
+        public = getattr(getattr(module, "api", None), "public", frozenset())
+        for route in fn.routes:
+            resolver_path = re.sub(r"\{([^}]+)\}", r"<\1>", route.path)
+            if route.path.startswith("/v1/") and f"{route.method} {resolver_path}" not in public:
+                routes.append((route.method, re.sub(r"\{[^}]+\}", "x", route.path)))
+    return routes
+
+
+AUTHENTICATED = _authenticated_routes()
+
+
+def test_the_template_has_authenticated_routes_in_every_api_function():
+    paths = {p for _, p in AUTHENTICATED}
+    assert {"/v1/account", "/v1/documents", "/v1/payments/balance"} <= paths
+    assert not any(p.startswith("/v1/auth/") for p in paths)
+
+
+@pytest.mark.parametrize(("method", "path"), AUTHENTICATED)
+def test_disabled_account_is_403_on_every_authenticated_route(client, session, method, path):
+    from oph.account_admin import set_disabled
+
+    assert set_disabled(session.account.email, True)
+    reply = client.request(
+        method, path, json_body={} if method in ("POST", "PUT", "DELETE") else None, token=session.access_token
+    )
+    assert reply.status == 403, reply.text
+    body = reply.json()
+    assert body["code"] == "account_disabled"
+    assert body["title"] == "Votre compte a été désactivé. Contactez l'Office pour le réactiver."
+    # a fresh token cannot be had while disabled, and the old one dies when re-enabled
+    assert set_disabled(session.account.email, False)
+    _assert_unauthorized(
+        client.request(
+            method, path, json_body={} if method in ("POST", "PUT", "DELETE") else None, token=session.access_token
+        )
+    )
+
+
+def test_set_disabled_unknown_email_is_false(runtime):
+    from oph.account_admin import set_disabled
+
+    assert set_disabled("personne@exemple.com", True) is False
+
+
+# -- sessions: rotation, reuse, logout, reset, global revocation
+
+
+def _login(client, account, password=PASSWORD):
+    reply = client.post("/v1/auth/login", {"email": account.email, "password": password})
+    assert reply.status == 200, reply.text
+    return reply.json()
+
+
+def _refresh(client, token):
+    return client.post("/v1/auth/refresh", {"refresh_token": token})
+
+
+@pytest.fixture
+def account(runtime):
+    return make_account(make_tenant())
+
+
+def test_refresh_rotates_the_refresh_token(client, account):
+    first = _login(client, account)
+    second = _refresh(client, first["refresh_token"])
+    assert second.status == 200
+    body = second.json()
+    assert set(body) == set(first)
+    assert body["refresh_token"] != first["refresh_token"]
+    assert body["expires_in"] == 900 and body["refresh_expires_in"] == 2592000
+    assert client.get("/v1/account", token=body["access_token"]).status != 401
+    third = _refresh(client, body["refresh_token"])
+    assert third.status == 200
+
+
+def test_reusing_a_rotated_refresh_token_revokes_the_family(client, account):
+    first = _login(client, account)
+    other_device = _login(client, account)
+    second = _refresh(client, first["refresh_token"]).json()
+    _assert_unauthorized(_refresh(client, first["refresh_token"]))  # replay
+    _assert_unauthorized(_refresh(client, second["refresh_token"]))  # the successor is dead too
+    _assert_unauthorized(client.get("/v1/account", token=second["access_token"]))
+    _assert_unauthorized(client.get("/v1/account", token=first["access_token"]))
+    # another session of the same account is not touched
+    assert client.get("/v1/account", token=other_device["access_token"]).status != 401
+    assert _refresh(client, other_device["refresh_token"]).status == 200
+
+
+def test_logout_revokes_refresh_and_access_tokens(client, account):
+    tokens = _login(client, account)
+    other = _login(client, account)
+    reply = client.post("/v1/auth/logout", {"refresh_token": tokens["refresh_token"]})
+    assert reply.status == 204 and reply.body == b""
+    _assert_unauthorized(_refresh(client, tokens["refresh_token"]))
+    _assert_unauthorized(client.get("/v1/account", token=tokens["access_token"]))
+    assert client.get("/v1/account", token=other["access_token"]).status != 401
+    # logging out twice, or with an unknown token, is harmless
+    assert client.post("/v1/auth/logout", {"refresh_token": tokens["refresh_token"]}).status == 204
+    assert client.post("/v1/auth/logout", {"refresh_token": "inconnu"}).status == 204
+
+
+@pytest.mark.parametrize("token", ["", "x", "a" * 600, "é" * 50])
+def test_unknown_refresh_tokens_are_401(client, runtime, token):
+    _assert_unauthorized(_refresh(client, token))
+
+
+def test_refresh_token_expires_after_30_days(client, account, clock_offset):
+    tokens = _login(client, account)
+    clock_offset(30 * 24 * 3600 + 1)
+    _assert_unauthorized(_refresh(client, tokens["refresh_token"]))
+
+
+def test_revoke_all_sessions_refuses_every_token(client, account):
+    from oph.sessions import revoke_all_sessions
+
+    a, b = _login(client, account), _login(client, account)
+    revoke_all_sessions(account.account_id)
+    for tokens in (a, b):
+        _assert_unauthorized(client.get("/v1/account", token=tokens["access_token"]))
+        _assert_unauthorized(_refresh(client, tokens["refresh_token"]))
+    assert client.get("/v1/account", token=_login(client, account)["access_token"]).status != 401
+
+
+def test_disabling_revokes_sessions_until_the_holder_logs_in_again(client, account):
+    from oph.account_admin import set_disabled
+
+    tokens = _login(client, account)
+    set_disabled(account.email, True)
+    assert client.get("/v1/account", token=tokens["access_token"]).json()["code"] == "account_disabled"
+    _assert_unauthorized(_refresh(client, tokens["refresh_token"]))
+    set_disabled(account.email, False)
+    _assert_unauthorized(client.get("/v1/account", token=tokens["access_token"]))
+    _assert_unauthorized(_refresh(client, tokens["refresh_token"]))
+    assert client.get("/v1/account", token=_login(client, account)["access_token"]).status != 401
+
+
+def test_start_session_refuses_a_stale_generation(account):
+    from oph.errors import Unauthorized
+    from oph.sessions import revoke_all_sessions, start_session
+
+    revoke_all_sessions(account.account_id)
+    with pytest.raises(Unauthorized):
+        start_session(account)  # generation 0, the account is at 1
+    account.session_generation = 1
+    assert start_session(account)["token_type"] == "Bearer"
+
+
+def test_factories_session_shape_is_accepted(client, account):
+    session = log_in(account)
+    assert client.get("/v1/account", token=session.access_token).status != 401
