@@ -1,30 +1,34 @@
 """The demo tenant of the office's sample notice (contract section 7), seeded at start and
 after ``POST /_dev/reset``.
+
+It goes through the real admin import path: the two CSV files of ``seed_data/`` are put in
+the bucket under ``imports/`` and imported by the same use case the S3-triggered import
+function runs; the local server then drains the notice queue (``pump_queues``), so the May 2019
+avis d'échéance PDF is rendered by the real notice worker.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 DEMO_TENANT_NUMBER = "123456"
 DEMO_LAST_NAME = "DUPOND"
 DEMO_FIRST_NAME = "Jean"
 DEMO_BIRTH_DATE = "1975-09-10"
+SEED_DATA = Path(__file__).resolve().parent / "seed_data"
+SEED_FILES = (("tenants", "tenants-demo.csv"), ("notices", "notices-2019-05.csv"))
 
 
 def seed() -> dict[str, str]:
-    from oph.tenancy import Holder, Tenancy, TenancyRepository
+    from oph import aws
+    from oph.imports import import_object
+    from oph.settings import get_settings
 
-    repo = TenancyRepository()
-    repo.put_holder(Holder(DEMO_TENANT_NUMBER, DEMO_LAST_NAME, DEMO_FIRST_NAME, DEMO_BIRTH_DATE))
-    repo.put_tenancy(
-        Tenancy(
-            tenant_number=DEMO_TENANT_NUMBER,
-            contract_number="0123456-01",
-            third_party_number="T0098765",
-            address_line1="10 Rue Hémet",
-            postal_code="93300",
-            city="AUBERVILLIERS",
-            balance_cents=61068,
-            balance_date="2019-05-23",
-        )
-    )
+    bucket = get_settings().documents_bucket
+    for kind, name in SEED_FILES:
+        key = f"imports/{kind}/{name}"
+        aws.s3().put_object(Bucket=bucket, Key=key, Body=(SEED_DATA / name).read_bytes())
+        report = import_object(bucket, key)
+        if report["status"] != "done" or report["rows_rejected"]:
+            raise RuntimeError(f"demo seed import {name} failed: {report}")
     return {"tenant_number": DEMO_TENANT_NUMBER}

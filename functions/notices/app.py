@@ -2,29 +2,108 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from pydantic import BaseModel, field_validator
+from pydantic_core import PydanticCustomError
 
-from oph.errors import NotImplementedYet
-from oph.http import Api, RequestModel
+from oph.http import Api, RequestModel, json_response, principal
 
 api = Api()
 app = api.resolver
+TAGS = ["Documents"]
+_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 class ReceiptRequest(RequestModel):
     period: str
 
+    @field_validator("period")
+    @classmethod
+    def _period(cls, value: str) -> str:
+        if not _PERIOD.match(value):
+            raise PydanticCustomError("invalid_format", "La période doit être au format AAAA-MM (par exemple 2019-05).")
+        return value
 
-@app.get("/v1/documents", tags=["Documents"])
-def list_documents() -> dict:
-    raise NotImplementedYet()
+
+# -- response shapes (documentation only: the use cases build the bodies)
 
 
-@app.post("/v1/documents/receipts", tags=["Documents"])
-def create_receipt(body: Annotated[ReceiptRequest, Body()]) -> dict:
-    raise NotImplementedYet()
+class DocumentItem(BaseModel):
+    id: str
+    type: str
+    title: str
+    issued_on: str
+    period: str | None
+    due_date: str | None = None
+    amount_due_cents: int | None = None
+    amount_cents: int | None = None
+
+
+class DocumentList(BaseModel):
+    items: list[DocumentItem]
+
+
+class DownloadLink(BaseModel):
+    url: str
+    expires_in: int = 300
+    filename: str
+
+
+def _doc(*entries: tuple[int, str, Any]) -> dict[int, Any]:
+    return {
+        status: {"description": text, **({"content": {"application/json": {"model": model}}} if model else {})}
+        for status, text, model in entries
+    }
+
+
+@app.get(
+    "/v1/documents",
+    tags=TAGS,
+    summary="Mes documents : avis d'échéance, quittances, reçus (du plus récent au plus ancien)",
+    responses=_doc((200, "Documents de la location", DocumentList)),
+)
+def list_documents(
+    doc_type: Annotated[
+        str | None, Query(alias="type", description="notice, receipt ou payment_receipt", max_length=40)
+    ] = None,
+) -> Response[Any]:
+    from oph.document_service import list_documents as use_case
+
+    return json_response({"items": use_case(principal().tenant_number, doc_type)})
+
+
+@app.get(
+    "/v1/documents/<doc_id>/download",
+    tags=TAGS,
+    summary="Lien de téléchargement du PDF (URL signée valable 5 minutes)",
+    responses=_doc((200, "URL signée", DownloadLink), (404, "Document inconnu (ou d'une autre location)", None)),
+)
+def download_document(doc_id: str) -> Response[Any]:
+    from oph.document_service import download_link
+
+    return json_response(download_link(principal().tenant_number, doc_id))
+
+
+@app.post(
+    "/v1/documents/receipts",
+    tags=TAGS,
+    summary="Quittance (période payée) ou reçu (période payée en partie) à la demande",
+    responses=_doc(
+        (201, "Document créé", DocumentItem),
+        (200, "Document déjà créé pour cette période dans le même état de paiement", DocumentItem),
+        (404, "Aucun avis d'échéance pour cette période", None),
+    ),
+)
+def create_receipt(body: Annotated[ReceiptRequest, Body()]) -> Response[Any]:
+    from oph.receipts import create_receipt as use_case
+
+    caller = principal()
+    document, created = use_case(caller.tenant_number, body.period, caller.account)
+    return json_response(document.as_api(), status=201 if created else 200)
 
 
 lambda_handler = api.lambda_handler()

@@ -1,7 +1,30 @@
-"""Placeholder until its issue lands."""
+"""Admin imports (S3 ``ObjectCreated`` on ``imports/tenants/`` and ``imports/notices/``).
+
+Each uploaded CSV is imported and its report written next to the imports
+(``imports/reports/``); the handler returns ``{"reports": [...]}``, one per record.
+"""
+
+from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote_plus
+
+from oph.imports import import_object
+from oph.observability import get_logger, get_metrics, get_tracer
+
+logger, tracer, metrics = get_logger(), get_tracer(), get_metrics()
 
 
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return {}
+    reports = []
+    for record in event.get("Records") or []:
+        s3 = record.get("s3") or {}
+        bucket = str((s3.get("bucket") or {}).get("name") or "")
+        key = unquote_plus(str((s3.get("object") or {}).get("key") or ""))  # S3 events URL-encode keys
+        if key.startswith("imports/reports/"):
+            continue
+        reports.append(import_object(bucket, key))
+    return {"reports": reports}

@@ -281,8 +281,8 @@ def _import_notices(rows: list[tuple[int, dict[str, str]]], report: Report, stor
             if key is not None:
                 invalid_keys.setdefault(key, line)
             continue
-        identity = (row.tenant_number, row.period, row.issue_date, row.due_date, row.label, row.category)
-        identity += (row.amount_cents, row.balance_cents, row.balance_date)
+        identity: tuple[object, ...] = (row.tenant_number, row.period, row.issue_date, row.due_date, row.label)
+        identity += (row.category, row.amount_cents, row.balance_cents, row.balance_date)
         if identity in seen:
             report.reject(
                 line,
@@ -302,13 +302,13 @@ def _import_notices(rows: list[tuple[int, dict[str, str]]], report: Report, stor
 
     # A notice with an invalid line is held back entirely (see the module docstring).
     for key, bad_line in invalid_keys.items():
-        notice = notices.pop(key, None)
-        if notice is None:
+        held = notices.pop(key, None)
+        if held is None:
             continue
-        for row in notice.rows:
+        for row in held.rows:
             report.reject(
                 row.line,
-                f"Avis non publié : la ligne {bad_line} du même avis ({notice.period}) est invalide ; "
+                f"Avis non publié : la ligne {bad_line} du même avis ({held.period}) est invalide ; "
                 "corrigez-la et déposez le fichier à nouveau.",
             )
 

@@ -106,6 +106,15 @@ class Sheet:
         c.rect(x_mm * MM, self._y(top_mm + h_mm), w_mm * MM, h_mm * MM, stroke=1, fill=1 if fill else 0)
         c.setDash()
 
+    def paragraph(self, x_mm: float, top_mm: float, value: str, width_mm: float, *, size: float = 9) -> float:
+        """Wrapped text; returns the top of the line after it."""
+        from reportlab.lib.utils import simpleSplit
+
+        for line in simpleSplit(value, "Helvetica", size, width_mm * MM):
+            self.text(x_mm, top_mm, line, size=size)
+            top_mm += size * 0.55
+        return top_mm
+
     def line(self, x1: float, top1: float, x2: float, top2: float, *, dash: bool = False, width: float = 0.6) -> None:
         c = self.canvas
         c.setLineWidth(width)
