@@ -75,7 +75,7 @@ class FileRejected(Exception):
 
 def parse_amount(text: str, what: str = "Montant") -> int:
     """``"1 234,56"``, ``"1234.5"``, ``"-12,30 €"`` -> cents, exactly."""
-    compact = text.strip().replace("€", "")
+    compact = text.strip().removesuffix("€")
     for space in _SPACES:
         compact = compact.replace(space, "")
     found = _AMOUNT.match(compact)
