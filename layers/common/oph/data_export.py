@@ -23,7 +23,7 @@ from oph.tenancy import TenancyRepository, tenancy_pk
 
 FILENAME = "mes-donnees.json"
 # Never exported: key attributes, secrets, and anything derived from them.
-_HIDDEN = re.compile(r"(?i)^(pk|sk|gsi\w*)$|password|hash|secret|signature|token|idempotency|vads_|checkout")
+_HIDDEN = re.compile(r"(?i)^(pk|sk|gsi\w*)$|hash|secret|signature|token|idempotency|vads_|checkout")
 # Epoch-second attributes shown as instants for a human reader.
 _EPOCH_FIELDS = frozenset({"pending_expires_at", "pending_email_expires_at", "expires_at"})
 

@@ -24,7 +24,7 @@ from oph.account_service import account_view, greeting, live_pending_email, send
 from oph.accounts import Account, AccountRepository
 from oph.errors import EmailTaken, ServiceUnavailable, TokenInvalid, Unauthorized, ValidationFailed
 from oph.mailer import Email, compose, get_mailer
-from oph.observability import count
+from oph.observability import count, get_logger
 from oph.rate_limit import RateLimiter
 from oph.settings import get_settings
 
@@ -127,15 +127,52 @@ def request_email_change(account: Account, new_email: str, current_password: str
     count("EmailChangeRequested")
 
     mailer = get_mailer()
-    if taken:
-        count("EmailChangeToTakenAddress")
-        mailer.send(address_in_use_email(new))
-    else:
-        mailer.send(confirmation_email(new, get_settings().link(f"/links/confirm-email?token={raw}")))
-    mailer.send(change_requested_email(account, new))
+    try:
+        # The old address first: a request it was not told about must not go through.
+        mailer.send(change_requested_email(account, new))
+        if taken:
+            count("EmailChangeToTakenAddress")
+            mailer.send(address_in_use_email(new))
+        else:
+            mailer.send(confirmation_email(new, get_settings().link(f"/links/confirm-email?token={raw}")))
+    except Exception:
+        _withdraw_request(account, tokens.hash_token(raw), new)
+        raise
 
     account.pending_email, account.pending_email_expires_at = new, expires_at
     return account_view(account)
+
+
+def _withdraw_request(account: Account, token_hash: str, new: str) -> None:
+    """The e-mails could not be sent (503): leave no pending request nobody was told about."""
+    settings = get_settings()
+    try:
+        aws.dynamodb().transact_write_items(
+            TransactItems=[
+                {
+                    "Delete": {
+                        "TableName": settings.tokens_table,
+                        "Key": {
+                            "pk": {"S": f"TOKENPTR#{tokens.CHANGE_EMAIL}#{account.account_id}"},
+                            "sk": {"S": "CURRENT"},
+                        },
+                        "ConditionExpression": "token_hash = :h",
+                        "ExpressionAttributeValues": {":h": {"S": token_hash}},
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": settings.tenants_table,
+                        "Key": accounts.account_key(account.account_id),
+                        "UpdateExpression": "REMOVE pending_email, pending_email_expires_at",
+                        "ConditionExpression": "pending_email = :n",
+                        "ExpressionAttributeValues": {":n": {"S": new}},
+                    }
+                },
+            ]
+        )
+    except Exception:  # a newer request replaced it, or the database is down too: it expires alone
+        get_logger().warning("e-mail change request not withdrawn after a mail failure")
 
 
 # -- confirmation --------------------------------------------------------------------------
