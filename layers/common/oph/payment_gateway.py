@@ -228,33 +228,35 @@ class SandboxGateway(SystempayGateway):
 
     def notification_for(self, form: Mapping[str, str], outcome: str, card_number: str = "") -> dict[str, str]:
         """The signed IPN the real gateway would send for this form and outcome."""
-        results = {
-            "AUTHORISED": ("00", "00"),
-            "REFUSED": ("05", "05"),
-            "ABANDONED": ("17", ""),
+        return build_notification(form, outcome, gateway_keys().test_key, card_number)
+
+
+def build_notification(form: Mapping[str, str], outcome: str, key: str, card_number: str = "") -> dict[str, str]:
+    """A notification (IPN) for a checkout form, as the Systempay gateway writes it, signed
+    with ``key``. ``outcome`` is a ``vads_trans_status`` value."""
+    results = {"AUTHORISED": ("00", "00"), "CAPTURED": ("00", "00"), "REFUSED": ("05", "05")}
+    result, auth_result = results.get(outcome, ("17", ""))
+    fields = {k: v for k, v in form.items() if k.startswith("vads_") and k not in _FORM_ONLY_FIELDS}
+    fields.update(
+        {
+            "vads_trans_status": outcome,
+            "vads_result": result,
+            "vads_auth_result": auth_result,
+            "vads_auth_mode": "FULL",
+            "vads_operation_type": "DEBIT",
+            "vads_url_check_src": "PAY",
+            "vads_trans_uuid": secrets.token_hex(16),
+            "vads_hash": secrets.token_hex(32),
+            "vads_sequence_number": "1",
+            "vads_effective_amount": form.get("vads_amount", ""),
+            "vads_effective_currency": form.get("vads_currency", ""),
+            "vads_effective_creation_date": systempay.format_trans_date(clock.now()),
+            "vads_card_brand": "CB" if card_number else "",
+            "vads_card_number": f"{card_number[:6]}XXXXXX{card_number[-4:]}" if card_number else "",
+            "vads_payment_certificate": secrets.token_hex(20) if result == "00" else "",
         }
-        result, auth_result = results[outcome]
-        fields = {k: v for k, v in form.items() if k.startswith("vads_") and k not in _FORM_ONLY_FIELDS}
-        fields.update(
-            {
-                "vads_trans_status": outcome,
-                "vads_result": result,
-                "vads_auth_result": auth_result,
-                "vads_auth_mode": "FULL",
-                "vads_operation_type": "DEBIT",
-                "vads_url_check_src": "PAY",
-                "vads_trans_uuid": secrets.token_hex(16),
-                "vads_hash": secrets.token_hex(32),
-                "vads_sequence_number": "1",
-                "vads_effective_amount": form.get("vads_amount", ""),
-                "vads_effective_currency": form.get("vads_currency", ""),
-                "vads_effective_creation_date": systempay.format_trans_date(clock.now()),
-                "vads_card_brand": "CB" if card_number else "",
-                "vads_card_number": f"{card_number[:6]}XXXXXX{card_number[-4:]}" if card_number else "",
-                "vads_payment_certificate": secrets.token_hex(20) if outcome == "AUTHORISED" else "",
-            }
-        )
-        return systempay.signed(fields, gateway_keys().test_key)
+    )
+    return systempay.signed(fields, key)
 
 
 # Input-only fields of the form that the gateway does not send back in the IPN.
