@@ -8,7 +8,7 @@ from urllib.parse import unquote, urlencode
 
 import pytest
 
-from oph import accounts, aws, password_reset
+from oph import accounts, aws, clock, password_reset
 from oph.settings import get_settings
 from tests.factories import PASSWORD, log_in, make_account, make_tenant
 
@@ -191,20 +191,21 @@ def test_reset_validation_of_the_body(client, runtime):
 
 def test_pending_account_gets_a_fresh_verification_link_counted_with_resends(client, account, outbox):
     from oph.rate_limit import RateLimiter, hashed
+    from oph.registration import RESENDS
 
     aws.dynamodb().update_item(
         TableName=get_settings().tenants_table,
         Key=accounts.account_key(account.account_id),
-        UpdateExpression="SET #s = :p",
+        UpdateExpression="SET #s = :p, pending_expires_at = :e",
         ExpressionAttributeNames={"#s": "status"},
-        ExpressionAttributeValues={":p": {"S": accounts.PENDING}},
+        ExpressionAttributeValues={":p": {"S": accounts.PENDING}, ":e": {"N": str(int(clock.now_ts()) + 86400)}},
     )
     _forgot(client, account.email)
     [message] = outbox()
     assert _links([message]) == []
     assert len(_links([message], "/links/verify-email")) == 1
     assert "24 heures" in message["text"] and "spam" in message["text"]
-    assert RateLimiter().current("resend", hashed(account.email))[0] == 1
+    assert RateLimiter().current(RESENDS, hashed(account.email))[0] == 1  # registration's resend budget
     for _ in range(6):
         _forgot(client, account.email)
     assert len(outbox()) == 5

@@ -27,11 +27,8 @@ from oph.rate_limit import RateLimiter, hashed
 from oph.settings import get_settings
 
 RESET_TTL = 3600
-VERIFY_TTL = 24 * 3600
 LINKS_PER_HOUR = 5
 RESET_LIMIT_NAME = "reset_password"
-# Shared with registration's POST /v1/registrations/resend: one budget per address.
-RESEND_LIMIT_NAME = "resend"
 # Every forgot request lasts at least this long, so the mail sent for a known address
 # cannot be told apart from the nothing done for an unknown one.
 MIN_FORGOT_SECONDS = 0.4
@@ -65,7 +62,7 @@ def _request_reset(email: str) -> None:
     if account is not None and account.status == PENDING:
         expires = account.pending_expires_at
         if expires is None or expires > clock.now_ts():
-            _send_verification(limiter, key, account)
+            _send_verification(account)
         return
     count_so_far, _ = limiter.current(RESET_LIMIT_NAME, key)
     if account is None or account.status != ACTIVE or count_so_far >= LINKS_PER_HOUR:
@@ -94,31 +91,14 @@ def _request_reset(email: str) -> None:
     count("PasswordResetLinksSent")
 
 
-def _send_verification(limiter: RateLimiter, key: str, account: Account) -> None:
-    sent, _ = limiter.current(RESEND_LIMIT_NAME, key)
-    if sent >= LINKS_PER_HOUR:
-        return
-    limiter.hit(RESEND_LIMIT_NAME, key, 3600)
-    raw = tokens.TokenStore().issue(tokens.VERIFY_EMAIL, account.account_id, VERIFY_TTL)
-    url = get_settings().link(f"/links/verify-email?token={quote(raw)}")
-    _send(
-        compose(
-            "Confirmez votre adresse e-mail",
-            [
-                f"Bonjour {account.first_name},".replace(" ,", ","),
-                "Votre compte Mon espace locataire n'est pas encore activé. Pour l'activer, confirmez votre "
-                "adresse e-mail en cliquant sur le bouton ci-dessous.",
-            ],
-            to=account.email,
-            link=("Confirmer mon adresse", url),
-            after_link=[
-                "Ce lien est valable 24 heures. Les liens envoyés précédemment ne fonctionnent plus.",
-                "Vous ne trouvez pas nos e-mails ? Pensez à regarder dans votre dossier de courriers "
-                "indésirables (spam).",
-            ],
-        )
-    )
-    count("VerificationLinksResent")
+def _send_verification(account: Account) -> None:
+    # Registration's own resend: same link, same e-mail, same 5-per-hour budget per address.
+    from oph.registration import resend_verification
+
+    try:
+        resend_verification(account.email)
+    except ServiceUnavailable:
+        get_logger().warning("verification e-mail not sent: mail service unavailable")
 
 
 def _send(message: Email) -> None:
