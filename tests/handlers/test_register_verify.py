@@ -102,6 +102,23 @@ def test_resend_after_the_pending_account_expired_sends_nothing(client, pending,
     assert len(links_to(outbox, email)) == 1
 
 
+def test_resend_during_a_mail_outage_still_answers_202(client, pending, outbox):
+    from oph.errors import ServiceUnavailable
+    from oph.mailer import set_mailer
+
+    class Down:
+        def send(self, email):
+            raise ServiceUnavailable(retry_after=30)
+
+    set_mailer(Down())
+    try:
+        reply = client.post("/v1/registrations/resend", json={"email": pending[0]})
+    finally:
+        set_mailer(None)
+    assert reply.status == 202
+    assert reply.json() == {"status": "accepted"}
+
+
 def test_resend_needs_an_email_field(client, runtime):
     body = problem(client.post("/v1/registrations/resend", json={}), 422, "validation_error")
     assert body["errors"][0] == {"field": "email", "code": "required", "message": "Ce champ est obligatoire."}

@@ -446,7 +446,9 @@ def verify_email(raw: str) -> dict[str, Any]:
 def resend_verification(email: str) -> None:
     """A fresh link for a pending account of that address (earlier links stop working).
 
-    Says nothing about the address either way; at most ``RESEND_LIMIT`` an hour per address.
+    Says nothing about the address either way (a mail outage included); at most
+    ``RESEND_LIMIT`` an hour per address. Also used by the forgotten-password route for
+    pending accounts, so both share the same budget.
     """
     normalized = accounts.normalize_email(email)
     if not is_valid_email(normalized):
@@ -458,7 +460,11 @@ def resend_verification(email: str) -> None:
         return  # expired: the address is released, a new registration is needed
     if RateLimiter().hit(RESENDS, hashed(normalized), RESEND_WINDOW) > RESEND_LIMIT:
         return
-    send_verification(account)
+    try:
+        send_verification(account)
+    except ServiceUnavailable:
+        # A mail outage must not become a 503 that only addresses with a pending account get.
+        get_logger().warning("verification e-mail not resent: mail service unavailable")
 
 
 def send_verification(account: Account) -> None:
