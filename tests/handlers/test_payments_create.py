@@ -7,16 +7,18 @@ import re
 import pytest
 
 from tests.factories import log_in, tenant_with_login
-from tests.handlers.test_payments_support import (  # noqa: F401
+from tests.handlers import test_payments_support as support
+from tests.handlers.test_payments_support import (
     co_holder_login,
     create,
     genuine_notification,
-    in_process_sandbox,
     new_payment,
     notify,
-    payer,
     query_of,
 )
+
+payer = support.payer
+in_process_sandbox = support.in_process_sandbox
 
 
 def _field_errors(reply):

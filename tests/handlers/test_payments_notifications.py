@@ -12,14 +12,17 @@ from urllib.parse import urlencode
 import pytest
 
 from oph import systempay
+from tests.handlers import test_payments_support as support
 from tests.handlers.test_payments_support import (
     FORM,
     genuine_notification,
     new_payment,
     notify,
-    payer,  # noqa: F401
     stored,
 )
+
+payer = support.payer
+in_process_sandbox = support.in_process_sandbox
 
 
 def _emf_metrics(capsys) -> list[str]:
@@ -45,7 +48,7 @@ def _assert_untouched(payment_id, outbox):
 
 
 def test_genuine_success(client, payer, outbox, capsys):
-    tenant, login = payer
+    _tenant, login = payer
     payment = new_payment(client, login, 22000)
     capsys.readouterr()
     reply = notify(client, genuine_notification(payment["id"]))
