@@ -265,3 +265,23 @@ def test_broken_files_get_a_failed_report(runtime, aws, data, reason):
 def test_header_only_file_is_done_with_nothing(runtime, aws):
     report = run_import(runtime, aws, "tenants", "empty.csv", csv_bytes(TENANT_HEADER, []))
     assert (report["status"], report["rows_read"], report["rejected"]) == ("done", 0, [])
+
+
+def test_demo_seed_goes_through_the_import_and_the_worker(runtime, aws, demo_tenant):
+    from tests.handlers.test_import_support import pump_queue
+
+    pump_queue(runtime, aws)
+    report = read_report(aws, "imports/reports/notices-2019-05.json")
+    assert (report["status"], report["rows_accepted"], report["documents_created"]) == ("done", 5, 1)
+    [notice] = DocumentRepository().list("123456")
+    assert (notice.title, notice.amount_due_cents, notice.due_date) == (
+        "Avis d'échéance — mai 2019",
+        22000,
+        "2019-06-10",
+    )
+    text = pdf_text(s3_bytes(aws, notice.s3_key))
+    for expected in ("123456", "DUPOND Jean", "10 Rue Hémet", "175,03 €", "7,76 €", "14,72 €", "19,55 €", "2,94 €"):
+        assert expected in text, expected
+    assert "Solde au 23/05/2019" in text and "610,68 €" in text and "10/06/2019" in text
+    tenancy = TenancyRepository().get_tenancy("123456")
+    assert (tenancy.contract_number, tenancy.balance_cents, tenancy.balance_date) == ("0123456-01", 61068, "2019-05-23")
