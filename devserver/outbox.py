@@ -60,7 +60,7 @@ def messages() -> list[dict[str, Any]]:
                 html = part.get_content()
         result.append(
             {
-                "to": list(sent.destinations),
+                "to": list(dict.fromkeys(sent.destinations)),  # moto lists To twice
                 "from": str(parsed["From"]),
                 "subject": str(parsed["Subject"]),
                 "text": text,
