@@ -361,6 +361,8 @@ def _delete_pointer(key: dict[str, Any], account_id: str, table: str) -> dict[st
 
 
 def _email_owner(email: str) -> str | None:
+    # The raw pointer, not AccountRepository.get_by_email: a pointer whose account is gone must
+    # still be seen, or the conditional Put on it could never succeed.
     with aws.unavailable_on_failure():
         item = (
             aws.dynamodb()
