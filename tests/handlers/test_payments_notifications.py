@@ -4,7 +4,6 @@ payment changes it, once; the receipt and the e-mail follow a success exactly on
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import uuid
 from urllib.parse import urlencode
@@ -336,7 +335,7 @@ def test_test_mode_notifications_are_refused_in_production(client, payer, outbox
         assert notify(client, fields, provider="systempay").status == 200
         assert stored(payment["id"]).status == "succeeded"
     finally:
-        monkeypatch.setenv("STAGE", os.environ.get("STAGE", "dev"))
+        monkeypatch.undo()
         reset_caches()
 
 

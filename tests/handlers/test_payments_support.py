@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 
-from tests.factories import tenant_with_login
+from tests.factories import log_in, tenant_with_login
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -103,7 +103,7 @@ def query_of(url: str) -> dict[str, str]:
 def co_holder_login(tenant: Any) -> Any:
     """A second holder of the same tenancy, with an account and a session."""
     from oph.tenancy import Holder, TenancyRepository
-    from tests.factories import Tenant, log_in, make_account
+    from tests.factories import Tenant, make_account
 
     holder = Holder(tenant.holder.tenant_number, "MARTIN", "Paul", "1979-03-14")
     TenancyRepository().put_holder(holder)
