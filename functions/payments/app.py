@@ -10,7 +10,7 @@ from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from oph import payment_pages, payments, systempay
-from oph.errors import FIELD_MESSAGES
+from oph.errors import FIELD_MESSAGES, ValidationFailed
 from oph.http import Api, RequestModel, json_response, principal, raw_body
 from oph.payment_gateway import NotificationRejected
 
@@ -44,9 +44,13 @@ def balance() -> Response[Any]:
 @app.post("/v1/payments", tags=["Paiements"], summary="Payer en ligne : crée un paiement et son lien de paiement")
 def create_payment(
     body: Annotated[PaymentRequest, Body()],
-    idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=255)],
+    idempotency_key: Annotated[
+        str, Header(alias="Idempotency-Key", max_length=255, description="Clé choisie par l'app (un UUID).")
+    ],
 ) -> Response[Any]:
     caller = principal()
+    if not idempotency_key.strip():
+        raise ValidationFailed.single("Idempotency-Key", "required")
     status, answer = payments.create_payment(
         account_id=caller.account_id,
         tenant_number=caller.tenant_number,

@@ -209,3 +209,13 @@ def test_co_holders_share_the_tenancys_payments(client, payer):
     co_holder = co_holder_login(tenant)
     payment = new_payment(client, login)
     assert client.get(f"/v1/payments/{payment['id']}", token=co_holder.access_token).status == 200
+
+
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_blank_idempotency_key_counts_as_missing(client, payer, blank):
+    _, login = payer
+    reply = client.post(
+        "/v1/payments", {"amount_cents": 22000}, token=login.access_token, headers={"Idempotency-Key": blank}
+    )
+    assert _field_errors(reply) == {"Idempotency-Key": "required"}
+    assert client.get("/v1/payments", token=login.access_token).json() == {"items": []}

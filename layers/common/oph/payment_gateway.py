@@ -309,7 +309,7 @@ def _http_sender(url: str, fields: dict[str, str]) -> int:
         method="POST",
     )
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - scheme checked above
+        with urllib.request.urlopen(request, timeout=8) as response:  # noqa: S310 - scheme checked above
             return int(response.status)
     except urllib.error.HTTPError as exc:
         return int(exc.code)

@@ -34,6 +34,7 @@ import hashlib
 import hmac
 import io
 import json
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -194,25 +195,32 @@ class PaymentRepository:
             )
         return Payment.from_item(item) if item else None
 
-    def find(self, payment_id: str) -> Payment | None:
+    def find(self, payment_id: str, *, patience: int = 0) -> Payment | None:
         """By id alone (notifications, public pages): the index gives the tenancy, then a
-        consistent read gives the current state."""
+        consistent read gives the current state.
+
+        The index is eventually consistent: pages opened right after the creation wait up
+        to ``patience`` short retries for it (a notification is retried by the gateway).
+        """
         if not _valid_id(payment_id):
             return None
-        with aws.unavailable_on_failure():
-            items = (
-                aws.dynamodb()
-                .query(
-                    TableName=self.table,
-                    IndexName="gsi1",
-                    KeyConditionExpression="gsi1pk = :p AND gsi1sk = :s",
-                    ExpressionAttributeValues={":p": {"S": f"PAYMENT#{payment_id}"}, ":s": {"S": "PAYMENT"}},
+        for attempt in range(patience + 1):
+            with aws.unavailable_on_failure():
+                items = (
+                    aws.dynamodb()
+                    .query(
+                        TableName=self.table,
+                        IndexName="gsi1",
+                        KeyConditionExpression="gsi1pk = :p AND gsi1sk = :s",
+                        ExpressionAttributeValues={":p": {"S": f"PAYMENT#{payment_id}"}, ":s": {"S": "PAYMENT"}},
+                    )
+                    .get("Items", [])
                 )
-                .get("Items", [])
-            )
-        if not items:
-            return None
-        return self.get(str(items[0]["tenant_number"]["S"]), payment_id)
+            if items:
+                return self.get(str(items[0]["tenant_number"]["S"]), payment_id)
+            if attempt < patience:
+                time.sleep(0.2)
+        return None
 
     def for_tenancy(self, tenant_number: str) -> list[Payment]:
         items: list[dict[str, Any]] = []
@@ -742,7 +750,7 @@ def checkout(payment_id: str, sig: str) -> CheckoutView:
         raise NotFound()
     if not hmac.compare_digest(checkout_signature(payment_id).encode(), sig.encode("utf-8", "surrogatepass")):
         raise NotFound()
-    payment = PaymentRepository().find(payment_id)
+    payment = PaymentRepository().find(payment_id, patience=3)  # the link was signed: it exists
     if payment is None:
         raise NotFound()
     if payment.status != CREATED or _expired_by_age(payment):
