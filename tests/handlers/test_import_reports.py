@@ -285,3 +285,46 @@ def test_demo_seed_goes_through_the_import_and_the_worker(runtime, aws, demo_ten
     assert "Solde au 23/05/2019" in text and "610,68 €" in text and "10/06/2019" in text
     tenancy = TenancyRepository().get_tenancy("123456")
     assert (tenancy.contract_number, tenancy.balance_cents, tenancy.balance_date) == ("0123456-01", 61068, "2019-05-23")
+
+
+def test_worker_messages_carry_batches_of_tenants_with_their_addressees(runtime, aws, outbox):
+    import json
+
+    import boto3
+
+    from tests.handlers.test_import_support import pump_queue
+
+    numbers = [fresh_number() for _ in range(3)]
+    tenants = [f"{n};LEROY;Anne;1970-01-01;C;T;1 Rue;93300;AUBERVILLIERS;;" for n in numbers]
+    tenants.append(f"{numbers[0]};LEROY;Marc;1971-01-01;C;T;1 Rue;93300;AUBERVILLIERS;;")
+    run_import(runtime, aws, "tenants", "batch.csv", csv_bytes(TENANT_HEADER, tenants))
+    rows = [row for n in numbers for row in notice_rows(n)]
+    report = run_import(runtime, aws, "notices", "batch.csv", csv_bytes(NOTICE_HEADER, rows), pump=False)
+    assert report["documents_created"] == 3
+    sqs = boto3.client("sqs", region_name="eu-west-3")
+    [message] = sqs.receive_message(
+        QueueUrl=aws.queue_urls["NoticeQueue"], MaxNumberOfMessages=10, VisibilityTimeout=0
+    )["Messages"]
+    body = json.loads(message["Body"])
+    assert sorted(t["tenant_number"] for t in body["tenants"]) == sorted(numbers)
+    first = next(t for t in body["tenants"] if t["tenant_number"] == numbers[0])
+    assert [h["first_name"] for h in first["holders"]] == ["Anne", "Marc"]
+    assert "birth_date" not in json.dumps(body)
+    assert pump_queue(runtime, aws)[0] == {"batchItemFailures": []}
+    for number in numbers:
+        [notice] = DocumentRepository().list(number)
+        assert "LEROY Anne" in pdf_text(s3_bytes(aws, notice.s3_key))
+
+
+def test_a_failing_message_is_reported_alone(runtime, aws):
+    from devserver import events
+
+    good = {"file": "x", "tenants": []}
+    records = events.sqs_event(
+        "arn:aws:sqs:eu-west-3:123456789012:NoticeQueue",
+        [
+            {"MessageId": "ok", "ReceiptHandle": "r1", "Body": __import__("json").dumps(good)},
+            {"MessageId": "bad", "ReceiptHandle": "r2", "Body": "{not json"},
+        ],
+    )
+    assert runtime.invoke("NoticeWorkerFunction", records) == {"batchItemFailures": [{"itemIdentifier": "bad"}]}

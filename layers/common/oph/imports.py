@@ -49,6 +49,9 @@ from oph.settings import get_settings
 from oph.tenancy import Holder, Tenancy, TenancyRepository, tenancy_pk
 
 REPORTS_PREFIX = "imports/reports/"
+# Holders' names and ids per tenancy, written by the tenants import and read in batches by the
+# notices import, so the notice worker needs no query per tenant (see ImportStore.put_addressees).
+ADDRESSEES_SK = "NOTICE_ADDRESSEES"
 NOTICES_PER_MESSAGE = 100
 WRITE_THREADS = 8
 _NAMESPACE = uuid.UUID("5f0b7c1e-4a43-4c4e-9f51-0c1d0e6a9b21")
@@ -200,7 +203,12 @@ def _import_tenants(rows: list[tuple[int, dict[str, str]]], report: Report, stor
     for line in failed:
         report.reject(line, _STORE_FAILURE)
 
+    names: dict[str, list[Holder]] = {}
+    for r in holders.values():
+        names.setdefault(r.tenant_number, []).append(Holder(r.tenant_number, r.last_name, r.first_name, r.birth_date))
+
     def save(row: TenantRow) -> None:
+        store.put_addressees(row.tenant_number, names[row.tenant_number])
         store.put_tenancy(
             Tenancy(
                 tenant_number=row.tenant_number,
@@ -468,12 +476,38 @@ class ImportStore:
     def set_balance(self, tenant_number: str, cents: int, balance_date: str) -> bool:
         return self.tenancy.set_balance(tenant_number, cents, balance_date, source="notices")
 
+    def put_addressees(self, tenant_number: str, holders: list[Holder]) -> None:
+        """Record the holders' names and ids on the tenancy's ``NOTICE_ADDRESSEES`` item (one
+        attribute per holder, so holders of earlier files are kept) for the notice worker."""
+        values = {
+            f":h{i}": {
+                "M": {
+                    "holder_id": {"S": h.holder_id},
+                    "last_name": {"S": h.last_name},
+                    "first_name": {"S": h.first_name},
+                }
+            }
+            for i, h in enumerate(holders)
+        }
+        with aws.unavailable_on_failure():
+            aws.dynamodb().update_item(
+                TableName=self.table,
+                Key={"pk": {"S": tenancy_pk(tenant_number)}, "sk": {"S": ADDRESSEES_SK}},
+                UpdateExpression="SET " + ", ".join(f"#h{i} = :h{i}" for i in range(len(holders))),
+                ExpressionAttributeNames={f"#h{i}": f"h_{h.holder_id}" for i, h in enumerate(holders)},
+                ExpressionAttributeValues=values,
+            )
+
     def get_tenancies(self, numbers: Iterable[str]) -> dict[str, dict[str, Any]]:
-        """The TENANCY items of these tenant numbers (absent = unknown tenant), 100 per call."""
+        """The TENANCY items of these tenant numbers (absent = unknown tenant), with their
+        addressees under ``"_addressees"`` when the tenants import recorded them."""
         import time
 
         found: dict[str, dict[str, Any]] = {}
-        keys = [{"pk": {"S": tenancy_pk(n)}, "sk": {"S": "TENANCY"}} for n in sorted(numbers)]
+        addressees: dict[str, list[dict[str, str]]] = {}
+        keys = [
+            {"pk": {"S": tenancy_pk(n)}, "sk": {"S": sk}} for n in sorted(numbers) for sk in ("TENANCY", ADDRESSEES_SK)
+        ]
         for chunk in _chunks(keys, 100):
             request: dict[str, Any] = {self.table: {"Keys": chunk, "ConsistentRead": True}}
             for attempt in range(8):
@@ -481,13 +515,23 @@ class ImportStore:
                     result = aws.dynamodb().batch_get_item(RequestItems=request)
                 for item in result.get("Responses", {}).get(self.table, []):
                     values = aws.from_item(item)
-                    found[str(item["pk"]["S"]).removeprefix("TENANT#")] = values
+                    number = str(item["pk"]["S"]).removeprefix("TENANT#")
+                    if item["sk"]["S"] == "TENANCY":
+                        found[number] = values
+                    else:
+                        addressees[number] = sorted(
+                            (v for k, v in values.items() if k.startswith("h_") and isinstance(v, dict)),
+                            key=lambda v: (v.get("last_name", ""), v.get("first_name", "")),
+                        )
                 request = result.get("UnprocessedKeys") or {}
                 if not request:
                     break
                 time.sleep(min(2.0, 0.05 * 2**attempt))
             else:
                 raise RuntimeError("unprocessed keys left")
+        for number, names in addressees.items():
+            if number in found:
+                found[number]["_addressees"] = names
         return found
 
     def create_document(self, document: Document) -> dict[str, Any] | None:
@@ -519,7 +563,13 @@ class ImportStore:
                 k: tenancies.get(number, {}).get(k, "")
                 for k in ("contract_number", "third_party_number", "address_line1", "postal_code", "city")
             }
-            entry = {"tenant_number": number, "tenancy": tenancy, "documents": [asdict(d) for d in docs]}
+            entry: dict[str, Any] = {
+                "tenant_number": number,
+                "tenancy": tenancy,
+                "documents": [asdict(d) for d in docs],
+            }
+            if tenancies.get(number, {}).get("_addressees"):
+                entry["holders"] = tenancies[number]["_addressees"]
             if batch and size + len(docs) > NOTICES_PER_MESSAGE:
                 self._send(source_file, batch)
                 batch, size = [], 0

@@ -13,6 +13,7 @@ default) and whose address is not known to bounce are e-mailed.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from oph import aws, clock
@@ -22,7 +23,7 @@ from oph.french_format import date_fr, euros, period_label
 from oph.mailer import compose, get_mailer
 from oph.observability import count
 from oph.settings import get_settings
-from oph.tenancy import Holder, TenancyRepository, tenancy_pk
+from oph.tenancy import TenancyRepository, tenancy_pk
 
 
 def deliver_batch(body: Mapping[str, Any]) -> int:
@@ -36,7 +37,12 @@ def deliver_batch(body: Mapping[str, Any]) -> int:
 def deliver_tenant(entry: Mapping[str, Any]) -> int:
     number = str(entry["tenant_number"])
     documents = [_document(d) for d in entry.get("documents") or []]
-    holders = TenancyRepository().list_holders(number)
+    known = entry.get("holders")
+    holders: list[Any] = (
+        [NamedHolder(str(h["holder_id"]), str(h["last_name"]), str(h["first_name"])) for h in known]
+        if known
+        else TenancyRepository().list_holders(number)
+    )
     tenancy = entry.get("tenancy") or {}
     for document in documents:
         publish_pdf(document, tenancy, holders)
@@ -47,6 +53,15 @@ def deliver_tenant(entry: Mapping[str, Any]) -> int:
     return len(documents)
 
 
+@dataclass(frozen=True)
+class NamedHolder:
+    """What the worker needs of a holder (the import sends it, sparing a query per tenant)."""
+
+    holder_id: str
+    last_name: str
+    first_name: str
+
+
 def _document(values: Mapping[str, Any]) -> Document:
     known = {k: v for k, v in values.items() if k in Document.__dataclass_fields__}
     document = Document(**known)
@@ -55,7 +70,7 @@ def _document(values: Mapping[str, Any]) -> Document:
     return document
 
 
-def publish_pdf(document: Document, tenancy: Mapping[str, Any] | Any, holders: Iterable[Holder]) -> bytes:
+def publish_pdf(document: Document, tenancy: Mapping[str, Any] | Any, holders: Iterable[Any]) -> bytes:
     """Render the notice, store it under the tenant's prefix, mark the index item rendered."""
     from oph.notice_pdf import render_notice
 
@@ -87,7 +102,7 @@ def publish_pdf(document: Document, tenancy: Mapping[str, Any] | Any, holders: I
     return pdf
 
 
-def notice_recipients(holders: Iterable[Holder]) -> list[tuple[Holder, Account]]:
+def notice_recipients(holders: Iterable[Any]) -> list[tuple[Any, Account]]:
     repository = AccountRepository()
     found = []
     for holder in holders:
@@ -107,7 +122,7 @@ def _key(document: Document) -> dict[str, Any]:
     return {"pk": {"S": tenancy_pk(document.tenant_number)}, "sk": {"S": f"DOC#{document.doc_id}"}}
 
 
-def notify(document: Document, holder: Holder, account: Account) -> bool:
+def notify(document: Document, holder: Any, account: Account) -> bool:
     """E-mail one holder that the notice is available, once: False if already done."""
     table = get_settings().tenants_table
     claim = {":h": {"SS": [holder.holder_id]}, ":one": {"S": holder.holder_id}}
