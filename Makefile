@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt | sha1sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt requirements-nodeps-dev.txt | sha1sum | cut -c1-12)
 export AWS_DEFAULT_REGION ?= eu-west-3
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
@@ -11,9 +11,10 @@ ENV ?= dev
 
 .PHONY: test-deployed dev test lint format types validate openapi openapi-check unit handlers e2e fuzz bench build deploy system-deps clean
 
-$(STAMP): requirements-dev.txt
+$(STAMP): requirements-dev.txt requirements-nodeps-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -r requirements-nodeps-dev.txt
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
@@ -42,6 +43,7 @@ types: $(STAMP)
 
 validate: $(STAMP)
 	$(BIN)/sam validate --lint --template template.yaml
+	$(BIN)/cfn-lint template.yaml --append-rules cfn_lint_serverless.rules
 
 openapi: $(STAMP)
 	$(BIN)/python scripts/generate_openapi.py --write

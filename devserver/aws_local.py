@@ -96,8 +96,10 @@ def create_resources(public_base_url: str, overrides: dict[str, str] | None = No
     sm = _SESSION.client("secretsmanager", region_name=region)
     for logical_id, resource in tpl.resources("AWS::SecretsManager::Secret").items():
         spec = resource["Properties"].get("GenerateSecretString", {})
-        arn = sm.create_secret(Name=logical_id, SecretString=_generate_secret(spec))["ARN"]
-        physical[logical_id] = arn
+        sm.create_secret(Name=logical_id, SecretString=_generate_secret(spec))
+        # The name, not the ARN (whose suffix is random): the environment then stays the same
+        # across /_dev/reset, so warm workers keep finding their secrets.
+        physical[logical_id] = logical_id
 
     sqs = _SESSION.client("sqs", region_name=region)
     queue_urls: dict[str, str] = {}

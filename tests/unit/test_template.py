@@ -76,11 +76,25 @@ def test_no_wide_sam_policy_templates(resources):
 
 
 def test_every_function_logs_to_a_log_group_with_retention(resources):
-    for resource in resources.values():
-        if resource["Type"] != "AWS::Serverless::Function":
-            continue
-        group = resource["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
-        assert resources[group]["Properties"]["RetentionInDays"]
+    groups = {
+        v["Properties"]["LogGroupName"]["Fn::Sub"]: v["Properties"]
+        for v in resources.values()
+        if v["Type"] == "AWS::Logs::LogGroup"
+    }
+    for logical_id, resource in resources.items():
+        if resource["Type"] == "AWS::Serverless::Function":
+            assert groups[f"/aws/lambda/${{{logical_id}}}"]["RetentionInDays"], logical_id
+
+
+def test_asynchronous_failures_land_in_a_watched_dead_letter_queue(resources):
+    for function in ("ImportFunction", "MailEventsFunction"):
+        destination = resources[function]["Properties"]["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]
+        assert destination["Destination"] == {"Fn::GetAtt": ["EventsDeadLetterQueue", "Arn"]}
+    assert resources["NoticeQueue"]["Properties"]["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "Fn::GetAtt": ["NoticeDeadLetterQueue", "Arn"]
+    }
+    watched = json.dumps([resources[a]["Properties"]["Dimensions"] for a in ("NoticeDeadLetterAlarm", "EventsDeadLetterAlarm")])
+    assert "NoticeDeadLetterQueue" in watched and "EventsDeadLetterQueue" in watched
 
 
 def test_runtime_is_python311_on_arm64_with_tracing():
@@ -137,6 +151,7 @@ def test_alarms_notify_the_alarm_topic(resources):
         "ImportRowsRejectedAlarm",
         "MailBounceRateAlarm",
         "NoticeDeadLetterAlarm",
+        "EventsDeadLetterAlarm",
     } <= names
     for alarm in alarms.values():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}]
