@@ -1,0 +1,117 @@
+"""Run by scripts/bench.py in a fresh process: notices rendered AND stored in S3 per second
+on one core, and the peak memory of a batch. Prints one JSON line.
+
+Measures ``oph.notice_delivery.publish_pdf`` (render + S3 put + rendered flag), what the
+notice worker does per notice, minus the e-mail checks (which depend on accounts). The
+embedded AWS is a moto server in its own process on the other core: in AWS, S3 and DynamoDB
+do not run on the Lambda's core, so only the client side of each call is counted here.
+"""
+
+import json
+import os
+import resource
+import socket
+import subprocess
+import sys
+import time
+
+count = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+os.environ.update({"POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true"})
+cores = sorted(os.sched_getaffinity(0))
+moto_port = int(os.environ.get("BENCH_MOTO_PORT", "5099"))
+moto = subprocess.Popen(
+    [
+        sys.executable,
+        "-c",
+        f"import os; os.sched_setaffinity(0, {{{cores[-1]}}}); from moto.server import main; main(['-p', '{moto_port}'])",
+    ],
+    stdout=subprocess.DEVNULL,
+    stderr=subprocess.DEVNULL,
+)
+os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{moto_port}"
+os.sched_setaffinity(0, {cores[0]})  # one core for the worker
+for _ in range(100):
+    try:
+        socket.create_connection(("127.0.0.1", moto_port), timeout=0.2).close()
+        break
+    except OSError:
+        time.sleep(0.1)
+
+try:
+    from devserver.aws_local import create_resources
+    from oph.documents import NOTICE, Document, DocumentRepository, tenant_prefix
+    from oph.notice_delivery import deliver_batch
+    from oph.settings import reset_caches
+
+    reset_caches()
+    create_resources("https://app.bench")
+    lines = [
+        {"label": "Loyer", "category": "rent", "amount_cents": 17503},
+        {"label": "Provisions charges générales LG", "category": "charges", "amount_cents": 776},
+        {"label": "Provisions charges générales SH", "category": "charges", "amount_cents": 1472},
+        {"label": "Provisions chauffage", "category": "charges", "amount_cents": 1955},
+        {"label": "Divers appareils chauffage", "category": "charges", "amount_cents": 294},
+    ]
+    tenancy = {
+        "contract_number": "0123456-01",
+        "third_party_number": "T0098765",
+        "address_line1": "10 Rue Hémet",
+        "postal_code": "93300",
+        "city": "AUBERVILLIERS",
+        "balance_cents": 61068,
+        "balance_date": "2019-05-23",
+    }
+    entries = []
+    repo = DocumentRepository()
+    for i in range(count):
+        number = str(200000 + i)
+        document = Document(
+            doc_id=f"notice-{number}-2019-05",
+            tenant_number=number,
+            type=NOTICE,
+            title="Avis d'échéance — mai 2019",
+            issued_on="2019-05-24",
+            s3_key=f"{tenant_prefix(number)}notices/avis-echeance-2019-05.pdf",
+            filename="avis-echeance-2019-05.pdf",
+            period="2019-05",
+            due_date="2019-06-10",
+            amount_due_cents=22000,
+            extra={"lines": lines, "balance_cents": 61068, "balance_date": "2019-05-23"},
+        )
+        repo.put(document)
+        entries.append(
+            {
+                "tenant_number": number,
+                "documents": [document.__dict__],
+                "holders": [{"holder_id": f"h{number}", "last_name": "DUPOND", "first_name": "Jean"}],
+                "tenancy": {**tenancy, "tenant_number": number},
+            }
+        )
+    # Messages as the import sends them (up to 100 notices each), processed as the worker does.
+    messages = [{"tenants": entries[i : i + 100]} for i in range(0, len(entries), 100)]
+    deliver_batch({"tenants": entries[:2]})  # imports and warm-up outside the timing
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    cpu_start, start = time.process_time(), time.perf_counter()
+    if os.environ.get("BENCH_PROFILE"):
+        import cProfile
+
+
+        cProfile.runctx("for e in entries[2:]: notice_delivery.deliver_tenant(e)", globals(), locals(), "/tmp/notices.prof")
+    else:
+        for message in messages:
+            deliver_batch(message)
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        json.dumps(
+            {
+                "count": count,
+                "per_second": count / elapsed,
+                "per_cpu_second": count / cpu,
+                "peak_mb": peak_mb,
+                "growth_mb": peak_mb - before / 1024,
+            }
+        )
+    )
+finally:
+    moto.terminate()
