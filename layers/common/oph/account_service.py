@@ -193,31 +193,50 @@ def change_password(account: Account, current_password: str, new_password: str, 
     verify_current_password(account, current_password)
 
     new_hash = hash_password(new_password)
-    try:
-        # The generation bump (what ``sessions.revoke_all_sessions`` does) is made in the same
-        # write as the new hash: no instant exists where the new password is set while an
-        # earlier token still works, and a failure leaves neither half written.
-        with aws.unavailable_on_failure():
-            aws.dynamodb().update_item(
-                TableName=get_settings().tenants_table,
-                Key=accounts.account_key(account.account_id),
-                UpdateExpression="SET password_hash = :h, password_changed_at = :now ADD session_generation :one",
-                ConditionExpression="attribute_exists(pk) AND password_hash = :old",
-                ExpressionAttributeValues={
+    generation = account.session_generation
+    # One transaction: the new hash, the generation bump (what ``sessions.revoke_all_sessions``
+    # does) and the caller's fresh session. No instant exists where the new password is set
+    # while an earlier token still works, and a failure (503) leaves nothing written, so the
+    # retry with the same current password succeeds. The new tokens are signed before it.
+    session_items, body = sessions.new_session_items(account.account_id, generation + 1)
+    same_generation = "session_generation = :g"
+    if generation == 0:
+        same_generation = f"(attribute_not_exists(session_generation) OR {same_generation})"
+    items: list[dict[str, Any]] = [
+        {
+            "Update": {
+                "TableName": get_settings().tenants_table,
+                "Key": accounts.account_key(account.account_id),
+                "UpdateExpression": "SET password_hash = :h, password_changed_at = :now ADD session_generation :one",
+                "ConditionExpression": (
+                    f"attribute_exists(pk) AND password_hash = :old AND {same_generation} "
+                    "AND (attribute_not_exists(disabled) OR disabled = :false)"
+                ),
+                "ExpressionAttributeValues": {
                     ":h": {"S": new_hash},
                     ":now": {"S": clock.iso_instant()},
                     ":one": {"N": "1"},
                     ":old": {"S": account.password_hash},
+                    ":g": {"N": str(generation)},
+                    ":false": {"BOOL": False},
                 },
-            )
+            }
+        },
+        *session_items,
+    ]
+    try:
+        with aws.unavailable_on_failure():
+            aws.dynamodb().transact_write_items(TransactItems=items)
     except Exception as exc:
-        if aws.is_conditional_failure(exc):  # changed (or deleted) by a concurrent request
+        if aws.error_code(exc) != "TransactionCanceledException":
+            raise
+        # Changed by a concurrent request: another password change answers 403 as before; a
+        # revocation (disabling, deletion, a reset) means this token is dead.
+        fresh = AccountRepository().get(account.account_id)
+        if fresh is not None and fresh.password_hash != account.password_hash:
             raise CurrentPasswordInvalid() from None
-        raise
-    fresh = AccountRepository().get(account.account_id)
-    if fresh is None:
-        raise Unauthorized()
-    body: dict[str, Any] = sessions.start_session(fresh)
+        raise Unauthorized() from None
+    fresh = Account(**{**account.__dict__, "password_hash": new_hash, "session_generation": generation + 1})
     count("PasswordChanged")
     send_best_effort(password_changed_email(fresh), "password_changed")
     return body

@@ -189,6 +189,9 @@ def confirm_email_change(account: Account, raw_token: str) -> dict[str, Any]:
     new = accounts.normalize_email(str(token.data.get("new_email") or ""))
     if not is_valid_email(new):
         raise TokenInvalid()
+    # Every read comes before the swap: once it is committed the link is used, and a 503 then
+    # would leave the holder's retry nothing but token_invalid.
+    view = account_view(account)
     for attempt in range(_MAX_ATTEMPTS):
         try:
             _swap(account, token, new)
@@ -198,11 +201,9 @@ def confirm_email_change(account: Account, raw_token: str) -> dict[str, Any]:
     else:
         raise ServiceUnavailable(retry_after=1)
     count("EmailChanged")
-    updated = AccountRepository().get(account.account_id)
-    if updated is None:
-        raise Unauthorized()
     send_best_effort(email_changed_email(account, new), "email_changed")
-    return account_view(updated)
+    # What the swap wrote (see ``_swap``): the new address, deliverable, no request pending.
+    return {**view, "email": new, "pending_email": None, "email_status": "ok"}
 
 
 def _swap(account: Account, token: tokens.Token, new: str) -> None:

@@ -172,8 +172,13 @@ def reset_password(raw: str, password: str, confirmation: str) -> ResetOutcome:
         raise
     from oph import login_throttle
 
-    # The link proves control of the address: the holder may log in straight away.
-    login_throttle.reset(account.email)
+    # The link proves control of the address: the holder may log in straight away. The reset
+    # is committed and its link used: a failure here must not turn it into a 503 whose retry
+    # could only answer token_invalid (the lock then simply runs out).
+    try:
+        login_throttle.reset(account.email)
+    except ServiceUnavailable:
+        get_logger().warning("login lock not cleared after a password reset: database unavailable")
     count("PasswordsReset")
     _send(
         compose(

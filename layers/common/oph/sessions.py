@@ -97,13 +97,13 @@ def _generation_check(account: Account) -> dict[str, Any]:
     }
 
 
-def start_session(account: Account) -> dict[str, Any]:
-    """A new session for ``account`` and its login body (token pair).
+def new_session_items(account_id: str, generation: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The items creating a session under ``generation`` (put them in your own transaction)
+    and its login body.
 
-    ``account.session_generation`` must be the account's current generation: a caller that
-    just revoked every session (``revoke_all_sessions``) passes the account with the
-    incremented generation. If the generation changed meanwhile, or the account was disabled,
-    the session is not created (401): a login racing a password reset cannot survive it.
+    The access token is signed here, before anything is written: if the signing key cannot
+    be read (Secrets Manager down) the caller gets 503 with nothing committed, rather than a
+    committed change whose tokens were never handed out.
     """
     session_id = str(uuid.uuid4())
     refresh = secrets.token_urlsafe(32)
@@ -113,9 +113,9 @@ def start_session(account: Account) -> dict[str, Any]:
         **session_key(session_id),
         **aws.to_item(
             {
-                "account_id": account.account_id,
+                "account_id": account_id,
                 "family": session_id,
-                "generation": account.session_generation,
+                "generation": generation,
                 "created_at": now,
                 "refreshed_at": now,
                 "expires_at": now + REFRESH_TTL,
@@ -123,11 +123,24 @@ def start_session(account: Account) -> dict[str, Any]:
             }
         ),
     }
+    access = issue_access_token(account_id, session_id, generation)
     items = [
         {"Put": {"TableName": _table(), "Item": session_item, "ConditionExpression": "attribute_not_exists(pk)"}},
-        _refresh_put(refresh_hash, session_id, account.account_id, now),
-        _generation_check(account),
+        _refresh_put(refresh_hash, session_id, account_id, now),
     ]
+    return items, _token_body(access, refresh)
+
+
+def start_session(account: Account) -> dict[str, Any]:
+    """A new session for ``account`` and its login body (token pair).
+
+    ``account.session_generation`` must be the account's current generation: a caller that
+    just revoked every session (``revoke_all_sessions``) passes the account with the
+    incremented generation. If the generation changed meanwhile, or the account was disabled,
+    the session is not created (401): a login racing a password reset cannot survive it.
+    """
+    items, body = new_session_items(account.account_id, account.session_generation)
+    items.append(_generation_check(account))
     try:
         with aws.unavailable_on_failure():
             aws.dynamodb().transact_write_items(TransactItems=items)
@@ -135,8 +148,7 @@ def start_session(account: Account) -> dict[str, Any]:
         if aws.error_code(exc) == "TransactionCanceledException":
             raise Unauthorized() from None
         raise
-    access = issue_access_token(account.account_id, session_id, account.session_generation)
-    return _token_body(access, refresh)
+    return body
 
 
 def _get(key: dict[str, Any]) -> dict[str, Any] | None:
@@ -217,6 +229,9 @@ def refresh_session(raw: str) -> dict[str, Any]:
         _refresh_put(new_hash, session_id, account.account_id, now),
         _generation_check(account),
     ]
+    # Signed before the rotation is committed: a rotation whose access token could not be
+    # signed would make the client's retry with the same refresh token look like a reuse.
+    access = issue_access_token(account.account_id, session_id, account.session_generation)
     try:
         with aws.unavailable_on_failure():
             aws.dynamodb().transact_write_items(TransactItems=items)
@@ -224,7 +239,6 @@ def refresh_session(raw: str) -> dict[str, Any]:
         if aws.error_code(exc) == "TransactionCanceledException":
             raise Unauthorized() from None
         raise
-    access = issue_access_token(account.account_id, session_id, account.session_generation)
     return _token_body(access, new_refresh)
 
 
