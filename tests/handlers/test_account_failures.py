@@ -123,7 +123,7 @@ def test_request_whose_mail_fails_is_withdrawn(client, me, outbox):
 
 
 def test_password_change_failure_changes_nothing(client, me, outbox, fail, monkeypatch):
-    fail({"update_item"})
+    fail({"transact_write_items"})  # the new hash, the revocation and the new session: one write
     reply = client.put(
         "/v1/account/password",
         {"current_password": PASSWORD, "new_password": NEW_PASSWORD, "new_password_confirmation": NEW_PASSWORD},
