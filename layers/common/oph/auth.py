@@ -8,9 +8,10 @@ accepts both by ``kid``, signing uses the current one. The secret is cached for 
 container, so a rotation is picked up within 5 minutes.
 
 Revocation bound: zero. Every authenticated request reads the account (disabled flag,
-``session_generation``, carried by the token as ``gen``) and its session item (``SESSION#<sid>`` in TokensTable): a logout,
-password change or reset, deletion or disabling refuses the token from its next use on.
-That is two consistent GetItems per request, the price of the contract's revocation rule.
+``session_generation``, carried by the token as ``gen``) and its session item
+(``SESSION#<sid>`` in TokensTable): a logout, password change or reset, deletion or
+disabling refuses the token from its next use on. Both are read with strong consistency in
+one BatchGetItem (one round trip), the price of the contract's revocation rule.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from oph import aws, clock
-from oph.accounts import Account, AccountRepository
-from oph.errors import AccountDisabled, Unauthorized
+from oph.accounts import Account, account_key
+from oph.errors import AccountDisabled, ServiceUnavailable, Unauthorized
 from oph.settings import get_settings, on_reset
 
 ISSUER = "https://api.oph-aubervilliers.fr"
@@ -145,10 +146,7 @@ def session_is_live(session_id: str) -> bool:
             .get_item(TableName=get_settings().tokens_table, Key=session_key(session_id), ConsistentRead=True)
             .get("Item")
         )
-    if not item:
-        return False
-    values = aws.from_item(item)
-    return not values.get("revoked") and int(values.get("expires_at", 0)) > clock.now_ts()
+    return _session_live(aws.from_item(item) if item else None)
 
 
 def bearer_token(event: Mapping[str, Any]) -> str | None:
@@ -160,16 +158,46 @@ def bearer_token(event: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _session_live(values: Mapping[str, Any] | None) -> bool:
+    return bool(values) and not values.get("revoked") and int(values.get("expires_at", 0)) > clock.now_ts()  # type: ignore[union-attr]
+
+
+def _account_and_session(account_id: str, session_id: str) -> tuple[Account | None, dict[str, Any] | None]:
+    """Both revocation inputs in ONE round trip (BatchGetItem over the two tables)."""
+    settings = get_settings()
+    request: dict[str, Any] = {
+        settings.tenants_table: {"Keys": [account_key(account_id)], "ConsistentRead": True},
+        settings.tokens_table: {"Keys": [session_key(session_id)], "ConsistentRead": True},
+    }
+    found: dict[str, list[dict[str, Any]]] = {}
+    for attempt in range(4):
+        with aws.unavailable_on_failure():
+            reply = aws.dynamodb().batch_get_item(RequestItems=request)
+        for table, items in reply.get("Responses", {}).items():
+            found.setdefault(table, []).extend(items)
+        request = reply.get("UnprocessedKeys") or {}
+        if not request:
+            break
+        time.sleep(0.02 * 2**attempt)  # keys left unprocessed under throttling
+    else:
+        raise ServiceUnavailable(retry_after=1)
+    account_items = found.get(settings.tenants_table) or []
+    session_items = found.get(settings.tokens_table) or []
+    account = Account.from_item(account_items[0]) if account_items else None
+    session = aws.from_item(session_items[0]) if session_items else None
+    return account, session
+
+
 def authenticate(event: Mapping[str, Any]) -> Principal:
     token = bearer_token(event)
     if not token or len(token) > 4096:
         raise Unauthorized()
     claims = decode_access_token(token)
-    account = AccountRepository().get(str(claims["sub"]))
+    account, session = _account_and_session(str(claims["sub"]), str(claims["sid"]))
     if account is None or account.status != "active":
         raise Unauthorized()
     if account.disabled:
         raise AccountDisabled()
-    if claims["gen"] != account.session_generation or not session_is_live(str(claims["sid"])):
+    if claims["gen"] != account.session_generation or not _session_live(session):
         raise Unauthorized()
     return Principal(account.account_id, account.tenant_number, str(claims["sid"]), account)
