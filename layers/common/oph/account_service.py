@@ -57,8 +57,8 @@ def live_pending_email(account: Account) -> str | None:
 
 def account_view(account: Account) -> dict[str, Any]:
     """The body of ``GET /v1/account`` (contract section 4), from the office's records and the account."""
-    tenancy = TenancyRepository().get_tenancy(account.tenant_number) or Tenancy(account.tenant_number)
-    holder = get_holder(account)
+    found, holder = TenancyRepository().get_tenancy_and_holder(account.tenant_number, account.holder_id)
+    tenancy = found or Tenancy(account.tenant_number)
     return {
         "tenant_number": account.tenant_number,
         # The office's records are authoritative for names (a re-import may correct them).

@@ -25,7 +25,7 @@ from typing import Any
 
 from oph import aws, clock
 from oph.accounts import Account, account_key
-from oph.errors import AccountDisabled, ServiceUnavailable, Unauthorized
+from oph.errors import AccountDisabled, Unauthorized
 from oph.settings import get_settings, on_reset
 
 ISSUER = "https://api.oph-aubervilliers.fr"
@@ -169,18 +169,7 @@ def _account_and_session(account_id: str, session_id: str) -> tuple[Account | No
         settings.tenants_table: {"Keys": [account_key(account_id)], "ConsistentRead": True},
         settings.tokens_table: {"Keys": [session_key(session_id)], "ConsistentRead": True},
     }
-    found: dict[str, list[dict[str, Any]]] = {}
-    for attempt in range(4):
-        with aws.unavailable_on_failure():
-            reply = aws.dynamodb().batch_get_item(RequestItems=request)
-        for table, items in reply.get("Responses", {}).items():
-            found.setdefault(table, []).extend(items)
-        request = reply.get("UnprocessedKeys") or {}
-        if not request:
-            break
-        time.sleep(0.02 * 2**attempt)  # keys left unprocessed under throttling
-    else:
-        raise ServiceUnavailable(retry_after=1)
+    found = aws.batch_get(request)
     account_items = found.get(settings.tenants_table) or []
     session_items = found.get(settings.tokens_table) or []
     account = Account.from_item(account_items[0]) if account_items else None

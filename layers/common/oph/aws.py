@@ -133,6 +133,27 @@ def unavailable_on_failure(retry_after: float = 5) -> Iterator[None]:
         raise
 
 
+def batch_get(request: dict[str, Any], attempts: int = 4) -> dict[str, list[dict[str, Any]]]:
+    """BatchGetItem until every key is answered: ``{table: [items]}`` (one round trip usually).
+
+    Keys DynamoDB leaves unprocessed under throttling are asked again with a short backoff;
+    if they still are after ``attempts``, the caller gets a 503.
+    """
+    import time
+
+    found: dict[str, list[dict[str, Any]]] = {}
+    for attempt in range(attempts):
+        with unavailable_on_failure():
+            reply = dynamodb().batch_get_item(RequestItems=request)
+        for table, items in reply.get("Responses", {}).items():
+            found.setdefault(table, []).extend(items)
+        request = reply.get("UnprocessedKeys") or {}
+        if not request:
+            return found
+        time.sleep(0.02 * 2**attempt)
+    raise ServiceUnavailable(retry_after=1)
+
+
 def to_item(values: dict[str, Any]) -> dict[str, Any]:
     """Plain Python values -> DynamoDB attribute values (None values are left out)."""
     from boto3.dynamodb.types import TypeSerializer

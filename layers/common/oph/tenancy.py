@@ -149,18 +149,21 @@ class TenancyRepository:
                 )
                 .get("Item")
             )
-        if not item:
-            return None
-        return Tenancy(
-            tenant_number=_s(item, "tenant_number"),
-            contract_number=_s(item, "contract_number"),
-            third_party_number=_s(item, "third_party_number"),
-            address_line1=_s(item, "address_line1"),
-            postal_code=_s(item, "postal_code"),
-            city=_s(item, "city"),
-            balance_cents=int(item["balance_cents"]["N"]) if "balance_cents" in item else None,
-            balance_date=_s(item, "balance_date") or None,
-        )
+        return _tenancy(item) if item else None
+
+    def get_tenancy_and_holder(self, tenant_number: str, holder_id: str) -> tuple[Tenancy | None, Holder | None]:
+        """The tenancy and one holder in a single round trip (BatchGetItem)."""
+        pk = {"S": tenancy_pk(tenant_number)}
+        request: dict[str, Any] = {
+            self.table: {
+                "Keys": [{"pk": pk, "sk": {"S": "TENANCY"}}, {"pk": pk, "sk": {"S": f"HOLDER#{holder_id}"}}],
+                "ConsistentRead": True,
+            }
+        }
+        items = aws.batch_get(request).get(self.table, [])
+        tenancy = next((_tenancy(i) for i in items if i["sk"]["S"] == "TENANCY"), None)
+        holder = next((_holder(i) for i in items if i["sk"]["S"].startswith("HOLDER#")), None)
+        return tenancy, holder
 
     def list_holders(self, tenant_number: str) -> list[Holder]:
         if not normalize_tenant_number(tenant_number):
@@ -176,9 +179,7 @@ class TenancyRepository:
                 )
                 .get("Items", [])
             )
-        return [
-            Holder(_s(i, "tenant_number"), _s(i, "last_name"), _s(i, "first_name"), _s(i, "birth_date")) for i in items
-        ]
+        return [_holder(i) for i in items]
 
     def get_holder(self, tenant_number: str, holder_id: str) -> Holder | None:
         for holder in self.list_holders(tenant_number):
@@ -189,3 +190,20 @@ class TenancyRepository:
 
 def _s(item: dict[str, Any], name: str) -> str:
     return str(item.get(name, {}).get("S", ""))
+
+
+def _holder(item: dict[str, Any]) -> Holder:
+    return Holder(_s(item, "tenant_number"), _s(item, "last_name"), _s(item, "first_name"), _s(item, "birth_date"))
+
+
+def _tenancy(item: dict[str, Any]) -> Tenancy:
+    return Tenancy(
+        tenant_number=_s(item, "tenant_number"),
+        contract_number=_s(item, "contract_number"),
+        third_party_number=_s(item, "third_party_number"),
+        address_line1=_s(item, "address_line1"),
+        postal_code=_s(item, "postal_code"),
+        city=_s(item, "city"),
+        balance_cents=int(item["balance_cents"]["N"]) if "balance_cents" in item else None,
+        balance_date=_s(item, "balance_date") or None,
+    )
