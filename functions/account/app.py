@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
-from pydantic import AfterValidator, BaseModel, StrictBool, field_validator
+from pydantic import AfterValidator, BaseModel, Field, StrictBool, WithJsonSchema, field_validator
 from pydantic_core import PydanticCustomError
 
 from oph import account_pages, account_service, data_export, email_change
@@ -25,12 +25,16 @@ def _required(value: str) -> str:
 
 
 # An empty current password is a missing one (422 required), not a wrong one (403).
-CurrentPassword = Annotated[str, AfterValidator(_required)]
+CurrentPassword = Annotated[str, AfterValidator(_required), Field(json_schema_extra={"minLength": 1})]
+
+
+# Optional, but never null: documented as a plain boolean.
+OptionalBool = Annotated[StrictBool | None, WithJsonSchema({"type": "boolean"})]
 
 
 class PreferencesUpdate(RequestModel):
-    notice_emails: StrictBool | None = None
-    receipts_by_email: StrictBool | None = None
+    notice_emails: OptionalBool = None
+    receipts_by_email: OptionalBool = None
 
     @field_validator("notice_emails", "receipts_by_email", mode="before")
     @classmethod
@@ -192,12 +196,7 @@ def export_data() -> Response[Any]:
     )
 
 
-@app.get(
-    "/links/confirm-email",
-    tags=["Liens"],
-    summary="Page du lien de confirmation de nouvelle adresse",
-    responses=_doc(200, "Page HTML en français (ne consomme jamais le lien)", str, "text/html"),
-)
+@app.get("/links/confirm-email", include_in_schema=False)  # HTML page (never consumes the link), not JSON API
 def confirm_email_page(token: Annotated[str | None, Query()] = None) -> Response[Any]:
     return account_pages.confirm_email_page(token)
 

@@ -146,14 +146,14 @@ def _form(token: str, problems: list[FieldError] | None = None, status: int = 20
     return page("Nouveau mot de passe", body, status=status)
 
 
-@app.get("/links/reset-password", tags=["Pages"], summary="Page du lien de réinitialisation (ne consomme pas le lien)")
+@app.get("/links/reset-password", include_in_schema=False)  # HTML page, not JSON API
 def reset_page() -> Response[str]:
     token = app.current_event.get_query_string_value("token") or ""
     password_reset.check_reset_token(token)  # an unusable link gets the error page at once
     return _form(token)
 
 
-@app.post("/links/reset-password", tags=["Pages"], summary="Envoi du formulaire de nouveau mot de passe")
+@app.post("/links/reset-password", include_in_schema=False)
 def reset_page_submit() -> Response[str]:
     try:
         fields = parse_qs(raw_body(app.current_event.raw_event).decode("utf-8"), keep_blank_values=True)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from oph import payment_pages, payments, systempay
@@ -26,7 +26,15 @@ app = api.resolver
 
 
 class PaymentRequest(RequestModel):
-    amount_cents: Annotated[int, Field(strict=True, description="Montant en centimes d'euro (100 à 1 000 000).")]
+    amount_cents: Annotated[
+        int,
+        Field(
+            strict=True,
+            description="Montant en centimes d'euro (100 à 1 000 000).",
+            # Documented only: the validator below answers with the contract's amount_out_of_range.
+            json_schema_extra={"minimum": payments.MIN_AMOUNT_CENTS, "maximum": payments.MAX_AMOUNT_CENTS},
+        ),
+    ]
 
     @field_validator("amount_cents")
     @classmethod
@@ -36,16 +44,73 @@ class PaymentRequest(RequestModel):
         return value
 
 
-@app.get("/v1/payments/balance", tags=["Paiements"], summary="Solde, paiements en attente et dernier avis")
+# -- response shapes (documentation only: the use cases build the bodies)
+
+
+class Balance(BaseModel):
+    balance_cents: int = Field(description="Positif : somme due ; négatif : crédit.", examples=[61068])
+    balance_date: str | None = Field(examples=["2019-05-23"])
+    pending_cents: int
+    amount_due_cents: int
+    due_date: str | None = Field(examples=["2019-06-10"])
+
+
+class CreatedPayment(BaseModel):
+    id: str
+    status: Literal["created"]
+    amount_cents: int
+    checkout_url: str
+
+
+class PaymentView(BaseModel):
+    id: str
+    amount_cents: int
+    status: Literal["created", "succeeded", "refused", "abandoned", "expired"]
+    created_at: str
+    paid_at: str | None
+
+
+class PaymentList(BaseModel):
+    items: list[PaymentView]
+
+
+def _doc(*entries: tuple[int, str, Any]) -> dict[int, Any]:
+    return {
+        status: {"description": text, "content": {"application/json": {"model": model}}}
+        for status, text, model in entries
+    }
+
+
+@app.get(
+    "/v1/payments/balance",
+    tags=["Paiements"],
+    summary="Solde, paiements en attente et dernier avis",
+    responses=_doc((200, "Solde", Balance)),
+)
 def balance() -> Response[Any]:
     return json_response(payments.get_balance(principal().tenant_number))
 
 
-@app.post("/v1/payments", tags=["Paiements"], summary="Payer en ligne : crée un paiement et son lien de paiement")
+@app.post(
+    "/v1/payments",
+    tags=["Paiements"],
+    summary="Payer en ligne : crée un paiement et son lien de paiement",
+    responses=_doc(
+        (201, "Paiement créé", CreatedPayment),
+        (200, "Même Idempotency-Key et même corps : la première réponse, à l'identique", CreatedPayment),
+    ),
+)
 def create_payment(
     body: Annotated[PaymentRequest, Body()],
     idempotency_key: Annotated[
-        str, Header(alias="Idempotency-Key", max_length=255, description="Clé choisie par l'app (un UUID).")
+        str,
+        Header(
+            alias="Idempotency-Key",
+            max_length=255,
+            description="Clé choisie par l'app (un UUID).",
+            # Documented only: a blank key is a missing one (422 required, below).
+            json_schema_extra={"pattern": r"\S"},
+        ),
     ],
 ) -> Response[Any]:
     caller = principal()
@@ -60,12 +125,22 @@ def create_payment(
     return json_response(answer, status=status)
 
 
-@app.get("/v1/payments", tags=["Paiements"], summary="Historique des paiements en ligne")
+@app.get(
+    "/v1/payments",
+    tags=["Paiements"],
+    summary="Historique des paiements en ligne",
+    responses=_doc((200, "Du plus récent au plus ancien", PaymentList)),
+)
 def list_payments() -> Response[Any]:
     return json_response(payments.list_payments(principal().tenant_number))
 
 
-@app.get("/v1/payments/<payment_id>", tags=["Paiements"], summary="Un paiement")
+@app.get(
+    "/v1/payments/<payment_id>",
+    tags=["Paiements"],
+    summary="Un paiement",
+    responses=_doc((200, "Le paiement", PaymentView)),
+)
 def get_payment(payment_id: str) -> Response[Any]:
     return json_response(payments.get_payment(principal().tenant_number, payment_id))
 
@@ -74,6 +149,7 @@ def get_payment(payment_id: str) -> Response[Any]:
     "/v1/payments/notifications/<provider>",
     tags=["Paiements"],
     summary="Notification serveur à serveur de la passerelle (IPN, formulaire vads_*)",
+    responses={200: {"description": "Notification prise en compte", "content": {"text/plain": {"model": str}}}},
 )
 def notification(provider: str) -> Response[str]:
     payments.handle_notification(provider, raw_body(app.current_event.raw_event))

@@ -35,7 +35,7 @@ class IdentityRequest(RequestModel):
     tenant_number: str = Field(description="Numéro d'intitulé printed on the rent notice", examples=["123456"])
     last_name: str = Field(examples=["DUPOND"])
     first_name: str = Field(examples=["Jean"])
-    birth_date: str = Field(description="YYYY-MM-DD", examples=["1975-09-10"])
+    birth_date: str = Field(description="YYYY-MM-DD", examples=["1975-09-10"], json_schema_extra={"format": "date"})
 
 
 class RegistrationRequest(RequestModel):
