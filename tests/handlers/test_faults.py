@@ -135,11 +135,13 @@ def scan(table: str) -> list[dict[str, Any]]:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def assert_accounts_consistent() -> dict[str, dict[str, Any]]:
+def assert_accounts_consistent(items: list[dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
     """At most one account per holder and per e-mail, and no orphan uniqueness item:
     every EMAIL#/HOLDER# item points to an existing account whose e-mail/holder matches,
-    and every account has exactly its two pointers. Returns the accounts by id."""
-    items = scan(get_settings().tenants_table)
+    and every account has exactly its two pointers. Returns the accounts by id.
+
+    ``items``: a scan of TenantsTable already made (else one is made here)."""
+    items = scan(get_settings().tenants_table) if items is None else items
     by_id = {i["account_id"]: i for i in items if str(i["pk"]).startswith("ACCOUNT#") and i["sk"] == "ACCOUNT"}
     emails = {str(i["pk"])[6:]: i["account_id"] for i in items if str(i["pk"]).startswith("EMAIL#")}
     holders = {
