@@ -275,26 +275,49 @@ def get_payment(tenant_number: str, payment_id: str) -> dict[str, Any]:
 
 
 def get_balance(tenant_number: str) -> dict[str, Any]:
-    """Imported balance, online payments made after it, and the latest notice."""
-    from oph.documents import NOTICE, DocumentRepository, sort_newest_first
-    from oph.tenancy import TenancyRepository
+    """Imported balance, online payments made after it, and the latest notice.
 
-    tenancy = TenancyRepository().get_tenancy(tenant_number)
-    balance_cents = tenancy.balance_cents if tenancy and tenancy.balance_cents is not None else 0
-    balance_date = tenancy.balance_date if tenancy else None
+    One Query over the tenancy's partition with a projection (one round trip instead of
+    three: tenancy, payments, documents), since the balance screen opens with the app.
+    """
+    from oph.documents import NOTICE
+
+    kwargs: dict[str, Any] = {
+        "TableName": get_settings().tenants_table,
+        "KeyConditionExpression": "pk = :pk",
+        "ExpressionAttributeValues": {":pk": {"S": tenancy_pk(tenant_number)}},
+        "ProjectionExpression": "sk, #type, #status, balance_cents, balance_date, amount_cents, paid_at, "
+        "issued_on, period, due_date, amount_due_cents",
+        "ExpressionAttributeNames": {"#type": "type", "#status": "status"},
+        "ConsistentRead": True,
+    }
+    items: list[dict[str, Any]] = []
+    with aws.unavailable_on_failure():
+        while True:
+            page = aws.dynamodb().query(**kwargs)
+            items += [aws.from_item(i) for i in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    tenancy = next((i for i in items if i["sk"] == "TENANCY"), {})
+    balance_cents = int(tenancy.get("balance_cents", 0))
+    balance_date = tenancy.get("balance_date")
     pending = sum(
-        p.amount_cents
-        for p in PaymentRepository().for_tenancy(tenant_number)
-        if p.status == SUCCEEDED and p.paid_at and (balance_date is None or paris_day(p.paid_at) > balance_date)
+        int(i.get("amount_cents", 0))
+        for i in items
+        if str(i["sk"]).startswith("PAYMENT#")
+        and i.get("status") == SUCCEEDED
+        and i.get("paid_at")
+        and (balance_date is None or paris_day(str(i["paid_at"])) > balance_date)
     )
-    notices = sort_newest_first([d for d in DocumentRepository().list(tenant_number) if d.type == NOTICE])
-    latest = notices[0] if notices else None
+    notices = [i for i in items if str(i["sk"]).startswith("DOC#") and i.get("type") == NOTICE]
+    latest = max(notices, key=lambda d: (str(d.get("issued_on", "")), str(d.get("period") or "")), default=None)
     return {
         "balance_cents": balance_cents,
         "balance_date": balance_date,
         "pending_cents": pending,
-        "amount_due_cents": int(latest.amount_due_cents or 0) if latest else 0,
-        "due_date": latest.due_date if latest else None,
+        "amount_due_cents": int(latest.get("amount_due_cents") or 0) if latest else 0,
+        "due_date": latest.get("due_date") if latest else None,
     }
 
 
