@@ -64,6 +64,7 @@ e2e: $(STAMP) system-deps
 test-deployed: $(STAMP)
 	$(BIN)/python -m pytest tests/deployed -q
 
+## make fuzz: the long schemathesis run, random data (FUZZ_EXAMPLES=300 per operation; FUZZ_REPORT=1 writes docs/fuzz-latest.json)
 fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-300} $(BIN)/python -m pytest tests/e2e/test_fuzz.py -q
 

@@ -16,8 +16,9 @@ a fuzzer (schemathesis, ``tests/e2e/test_fuzz.py``) can take it at its word:
   There is no ``default`` response, so an undocumented status is a conformance failure;
 - every response carries ``X-Request-Id``; 429 and 503 carry ``Retry-After``.
 
-``--write`` refreshes ``docs/openapi.json``; ``--check`` fails when it is stale (run by
-``make test``, so the committed spec never drifts from the code).
+The result is validated against the OpenAPI 3.1 schema (openapi-spec-validator) before it is
+written or compared. ``--write`` refreshes ``docs/openapi.json``; ``--check`` fails when it is
+stale (run by ``make test``, so the committed spec never drifts from the code).
 """
 
 from __future__ import annotations
@@ -228,6 +229,9 @@ def build() -> dict[str, Any]:
     for name in POWERTOOLS_SCHEMAS:
         if name not in used:
             schemas.pop(name, None)
+    from openapi_spec_validator import validate
+
+    validate(spec)  # a document that tools (and the fuzzer) can load, or no document at all
     return spec
 
 

@@ -8,9 +8,10 @@ Checks (schemathesis' own): no 5xx; status code, content type, headers (`X-Reque
 is accepted unless the contract refuses it on purpose (see ``REFUSED_WHEN_VALID``); an
 authenticated operation refuses a request without or with a wrong token (401).
 
-Sizes: ``make test`` runs a CI-sized, deterministic pass (``FUZZ_EXAMPLES`` unset: 12 fuzzed
-examples per operation and generation mode, plus the spec's examples and schemathesis'
-coverage cases); ``make fuzz`` runs ``FUZZ_EXAMPLES`` (300 by default) random examples.
+Sizes: ``make test`` runs a CI-sized, deterministic pass (``FUZZ_EXAMPLES`` unset: at most 12
+fuzzed examples per operation, positive and negative mixed, plus the spec's examples and
+schemathesis' coverage cases: about 800 requests in about a minute); ``make fuzz`` runs
+``FUZZ_EXAMPLES`` (300 by default) random examples per operation.
 ``FUZZ_REPORT=1`` writes the totals to ``docs/fuzz-latest.json``.
 
 Isolation: every fuzzing request leaves from the loopback address ``127.0.0.2``, so the
@@ -219,9 +220,11 @@ def _report(stats: Stats, duration: float) -> dict[str, Any]:
     return {
         "tool": f"schemathesis {schemathesis.__version__}",
         "run": "long (make fuzz)" if LONG_RUN else "CI-sized (make test)",
-        "examples_per_mode": EXAMPLES,
+        "max_examples_per_operation": EXAMPLES,
+        "data": "deterministic" if not LONG_RUN else "random",
         "modes": ["positive", "negative"],
         "phases": ["examples", "coverage", "fuzzing"],
+        "source_address": SOURCE_ADDRESS,
         "duration_seconds": round(duration),
         "operations": len(stats.cases),
         "cases": sum(stats.cases.values()),
@@ -236,7 +239,8 @@ def _report(stats: Stats, duration: float) -> dict[str, Any]:
             }
             for label in sorted(stats.cases)
         },
-        "excluded": {},
+        "excluded": [],
+        "limited": {label: f"max {budget} fuzzed examples (per-IP throttle)" for label, budget in SMALL_BUDGET.items()},
     }
 
 
