@@ -36,6 +36,18 @@ TOTAL = {"faults": 0}
 
 
 # ---------------------------------------------------------------- the injector
+def api_params(request: dict[str, Any] | None) -> dict[str, Any]:
+    """The operation's parameters from the serialized request a before-call hook gets
+    (DynamoDB speaks JSON)."""
+    import json
+
+    body = (request or {}).get("body") or b"{}"
+    try:
+        return dict(json.loads(body))
+    except ValueError:
+        return {}
+
+
 @dataclass
 class Fault:
     code: str
@@ -59,7 +71,7 @@ class Fault:
         name = model.name if model is not None else "Operation"
         if self.code.startswith("Transaction"):
             # A cancelled transaction says why per item: the first conflicted, the others fine.
-            count = len((params or {}).get("TransactItems", [])) or 1
+            count = len(api_params(params).get("TransactItems", [])) or 1
             response["Error"]["Code"] = "TransactionCanceledException"
             response["CancellationReasons"] = [{"Code": self.code}] + [{"Code": "None"}] * (count - 1)
         raise ClientError(response, name)  # type: ignore[arg-type]
@@ -93,6 +105,41 @@ def inject(runtime) -> Iterator[Any]:
     yield install
     for client, event, fault in installed:
         client.meta.events.unregister(event, fault)
+
+
+@dataclass
+class Unprocessed:
+    """BatchGetItem answering without error but leaving every key unprocessed (throttling)."""
+
+    times: int
+    fired: int = 0
+
+    def __call__(self, params: dict[str, Any] | None = None, **_: Any) -> Any:
+        if self.fired >= self.times:
+            return None
+        self.fired += 1
+        TOTAL["faults"] += 1
+
+        class Http:
+            status_code = 200
+
+        return Http(), {"Responses": {}, "UnprocessedKeys": api_params(params).get("RequestItems", {})}
+
+
+@pytest.fixture
+def unprocessed(runtime) -> Iterator[Any]:
+    client = oph_aws.dynamodb()
+    hooks: list[Unprocessed] = []
+
+    def install(times: int) -> Unprocessed:
+        hook = Unprocessed(times)
+        client.meta.events.register("before-call.dynamodb.BatchGetItem", hook)
+        hooks.append(hook)
+        return hook
+
+    yield install
+    for hook in hooks:
+        client.meta.events.unregister("before-call.dynamodb.BatchGetItem", hook)
 
 
 @pytest.fixture
@@ -341,6 +388,20 @@ def test_authenticated_route_with_secrets_manager_down_is_503(client, member, co
     assert client.get("/v1/account", token=member.access_token).status == 200
 
 
+def test_verifier_keys_left_unprocessed_are_asked_again(client, member, unprocessed):
+    hook = unprocessed(times=2)
+    assert client.get("/v1/account", token=member.access_token).status == 200
+    assert hook.fired == 2
+
+
+def test_verifier_keys_left_unprocessed_every_time_is_503(client, member, unprocessed):
+    hook = unprocessed(times=10)
+    unavailable(client.get("/v1/account", token=member.access_token))
+    assert hook.fired >= 2
+    hook.times = hook.fired  # throttling is over
+    assert client.get("/v1/account", token=member.access_token).status == 200
+
+
 @pytest.fixture
 def pair(client, member) -> dict[str, Any]:
     reply = login(client, member.account.email)
@@ -572,7 +633,7 @@ def _password_unchanged(client: Any, member: Any) -> None:
 
 @pytest.mark.parametrize(
     ("operation", "code"),
-    [("TransactWriteItems", THROTTLED), ("TransactWriteItems", CONFLICT), ("GetItem", THROTTLED)],
+    [("TransactWriteItems", THROTTLED), ("TransactWriteItems", CONFLICT), ("BatchGetItem", THROTTLED)],
 )
 def test_password_change_failing_changes_nothing(client, member, outbox, inject, operation, code):
     fault = inject("dynamodb", operation, code)
@@ -675,7 +736,7 @@ def test_payment_creation_failing_creates_nothing_and_the_key_can_be_retried(
     client, payer, cold_secrets, inject, service, operation, code
 ):
     key = str(uuid.uuid4())
-    after = 2 if operation == "GetItem" else 0  # past the verifier's two reads: the idempotency record
+    after = 0  # GetItem: the idempotency record (the verifier reads with BatchGetItem)
     if service == "secretsmanager":
         assert client.get("/v1/account", token=payer.access_token).status == 200  # JWT key cached
     fault = inject(service, operation, code, after=after)
@@ -825,7 +886,7 @@ def test_notice_listing_failing_is_503(client, with_notice, inject):
     assert len(client.get("/v1/documents", token=with_notice.access_token).json()["items"]) == 1
 
 
-@pytest.mark.parametrize(("service", "operation", "after"), [("dynamodb", "GetItem", 2), ("s3", "PutObject", 0)])
+@pytest.mark.parametrize(("service", "operation", "after"), [("dynamodb", "GetItem", 0), ("s3", "PutObject", 0)])
 def test_notice_download_failing_is_503(client, with_notice, inject, service, operation, after):
     [notice] = client.get("/v1/documents", token=with_notice.access_token).json()["items"]
     # A notice whose PDF is not stored yet is rendered on download: the S3 write can fail there.
