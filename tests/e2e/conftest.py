@@ -63,13 +63,13 @@ class HttpClient:
     def get(self, path: str, **kw: Any) -> Reply:
         return self.request("GET", path, **kw)
 
-    def post(self, path: str, json: Any = None, **kw: Any) -> Reply:  # noqa: A002
+    def post(self, path: str, json: Any = None, **kw: Any) -> Reply:
         return self.request("POST", path, json_body=json, **kw)
 
-    def put(self, path: str, json: Any = None, **kw: Any) -> Reply:  # noqa: A002
+    def put(self, path: str, json: Any = None, **kw: Any) -> Reply:
         return self.request("PUT", path, json_body=json, **kw)
 
-    def delete(self, path: str, json: Any = None, **kw: Any) -> Reply:  # noqa: A002
+    def delete(self, path: str, json: Any = None, **kw: Any) -> Reply:
         return self.request("DELETE", path, json_body=json, **kw)
 
     # -- the /_dev endpoints

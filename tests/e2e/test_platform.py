@@ -51,7 +51,13 @@ def test_unknown_route_is_problem_json_with_request_id(api):
     ("path", "body", "content_type", "status", "code"),
     [
         ("/v1/registrations/identity", "{", "application/json", 400, "malformed_json"),
-        ("/v1/auth/login", '{"email": "a@b.fr", "password": "x", "oops": 1}', "application/json", 422, "validation_error"),
+        (
+            "/v1/auth/login",
+            '{"email": "a@b.fr", "password": "x", "oops": 1}',
+            "application/json",
+            422,
+            "validation_error",
+        ),
         ("/v1/registrations/identity", "x" * 100_000, "application/json", 413, "payload_too_large"),
         ("/v1/auth/login", "{}", "text/plain", 415, "unsupported_media_type"),
     ],

@@ -93,7 +93,9 @@ def test_asynchronous_failures_land_in_a_watched_dead_letter_queue(resources):
     assert resources["NoticeQueue"]["Properties"]["RedrivePolicy"]["deadLetterTargetArn"] == {
         "Fn::GetAtt": ["NoticeDeadLetterQueue", "Arn"]
     }
-    watched = json.dumps([resources[a]["Properties"]["Dimensions"] for a in ("NoticeDeadLetterAlarm", "EventsDeadLetterAlarm")])
+    watched = json.dumps(
+        [resources[a]["Properties"]["Dimensions"] for a in ("NoticeDeadLetterAlarm", "EventsDeadLetterAlarm")]
+    )
     assert "NoticeDeadLetterQueue" in watched and "EventsDeadLetterQueue" in watched
 
 

@@ -93,11 +93,15 @@ class DocumentRepository:
     def get(self, tenant_number: str, doc_id: str) -> Document | None:
         """Only ever looks under the caller's own tenancy: another tenant's id is not found."""
         with aws.unavailable_on_failure():
-            item = aws.dynamodb().get_item(
-                TableName=self.table,
-                Key={"pk": {"S": tenancy_pk(tenant_number)}, "sk": {"S": f"DOC#{doc_id}"}},
-                ConsistentRead=True,
-            ).get("Item")
+            item = (
+                aws.dynamodb()
+                .get_item(
+                    TableName=self.table,
+                    Key={"pk": {"S": tenancy_pk(tenant_number)}, "sk": {"S": f"DOC#{doc_id}"}},
+                    ConsistentRead=True,
+                )
+                .get("Item")
+            )
         return Document.from_item(item) if item else None
 
     def list(self, tenant_number: str) -> list[Document]:
