@@ -313,6 +313,10 @@ def _http_sender(url: str, fields: dict[str, str]) -> int:
             return int(response.status)
     except urllib.error.HTTPError as exc:
         return int(exc.code)
+    except OSError:
+        # Not delivered (timeout, connection refused, unknown host): as with the real gateway,
+        # the buyer still goes back to the return page, which shows the payment pending.
+        return 504
 
 
 _sender: NotificationSender = _http_sender
