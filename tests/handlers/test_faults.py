@@ -834,6 +834,26 @@ def test_refusal_write_failing_answers_503_and_the_retry_applies_it(client, paid
     assert _status(payment_id)["status"] == "refused"
 
 
+def test_sandbox_notification_that_cannot_be_delivered_still_sends_the_buyer_back(client, paid, outbox):
+    """The sandbox posts its notification over HTTP (here to an unreachable host): the buyer
+    lands on the return page, the payment stays pending, nothing is a 500."""
+    from urllib.parse import urlencode
+
+    from tests.handlers.test_payments_support import checkout_form
+
+    _payer, payment_id, _fields = paid
+    form = {**checkout_form(payment_id), "card_number": "4970 1000 0000 0003"}
+    reply = client.request(
+        "POST",
+        "/sandbox/payment/submit",
+        body=urlencode(form),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert reply.status == 303, reply.text
+    assert reply.header("Location").endswith(f"/links/payment-return?payment_id={payment_id}")
+    assert _status(payment_id)["status"] == "created"
+
+
 # ---------------------------------------------------------------- documents (report only: not fixed here)
 @pytest.fixture
 def with_notice(runtime, aws) -> Any:
