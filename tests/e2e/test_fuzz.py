@@ -12,7 +12,7 @@ Sizes: ``make test`` runs a CI-sized, deterministic pass (``FUZZ_EXAMPLES`` unse
 fuzzed examples per operation, positive and negative mixed, plus the spec's examples and
 schemathesis' coverage cases: about 800 requests in about a minute); ``make fuzz`` runs
 ``FUZZ_EXAMPLES`` (300 by default) random examples per operation.
-``FUZZ_REPORT=1`` writes the totals to ``docs/fuzz-latest.json``.
+``FUZZ_REPORT=1`` writes the totals to ``docs/fuzz-latest.json`` (``FUZZ_REPORT=<path>``: there).
 
 Isolation: every fuzzing request leaves from the loopback address ``127.0.0.2``, so the
 per-IP registration throttle (50 identity failures an hour) that random identities trip is
@@ -34,6 +34,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -206,14 +207,22 @@ def stats(request: pytest.FixtureRequest) -> Iterator[Stats]:
     started = time.monotonic()
     yield collected
     report = _report(collected, time.monotonic() - started)
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(
-            f"\nfuzz: {report['requests']} requests, {report['cases']} cases over {report['operations']} "
-            f"operations in {report['duration_seconds']} s, {report['failures']} failures"
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        print(
+            f"\nfuzz ({report['run']}): {report['requests']} requests, {report['cases']} cases over "
+            f"{report['operations']} operations in {report['duration_seconds']} s, {report['failures']} failures"
         )
-    if os.environ.get("FUZZ_REPORT") == "1":
-        REPORT_PATH.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    target = os.environ.get("FUZZ_REPORT", "")
+    if target:
+        path = REPORT_PATH if target == "1" else Path(target)
+        path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def session(stats: Stats) -> Iterator[FuzzSession]:
+    with FuzzSession(stats) as fuzz_session:
+        yield fuzz_session
 
 
 def _report(stats: Stats, duration: float) -> dict[str, Any]:
@@ -282,7 +291,7 @@ schema = schemathesis.openapi.from_path(ROOT / "docs" / "openapi.json", config=_
 
 
 @schema.parametrize()
-def test_api_conforms_to_its_spec(case: Any, tenant: Tenant, stats: Stats, server: str) -> None:
+def test_api_conforms_to_its_spec(case: Any, tenant: Tenant, stats: Stats, session: FuzzSession, server: str) -> None:
     label = f"{case.method} {case.operation.path}"
     token = _operation.set(label)
     stats.cases[label] += 1
@@ -290,7 +299,7 @@ def test_api_conforms_to_its_spec(case: Any, tenant: Tenant, stats: Stats, serve
         _use_real_resource(case, tenant, stats.cases[label])
         if isinstance(case.body, dict) and case.meta is not None and case.meta.generation.mode.is_positive:
             case.body = _integral_floats_as_ints(case.body)
-        response = case.call_and_validate(base_url=server, session=_session(stats), headers=_auth(case, tenant))
+        response = case.call_and_validate(base_url=server, session=session, headers=_auth(case, tenant))
         stats.statuses.setdefault(label, Counter())[response.status_code] += 1
     except BaseException as exc:  # schemathesis' FailureGroup is a BaseExceptionGroup
         stats.failures.setdefault(label, set()).add(_failure_title(exc))
@@ -334,16 +343,6 @@ def _integral_floats_as_ints(value: Any) -> Any:
     if isinstance(value, list):
         return [_integral_floats_as_ints(v) for v in value]
     return value
-
-
-_SESSIONS: dict[int, FuzzSession] = {}
-
-
-def _session(stats: Stats) -> FuzzSession:
-    if id(stats) not in _SESSIONS:
-        _SESSIONS.clear()
-        _SESSIONS[id(stats)] = FuzzSession(stats)
-    return _SESSIONS[id(stats)]
 
 
 def _failure_title(exc: BaseException) -> str:
