@@ -273,26 +273,43 @@ def login(rows: list[list[str]]) -> dict[str, Any]:
             reply = client.post("/v1/auth/login", {"email": "personne@exemple.com", "password": password})
             assert reply.status == 401, reply.text
 
+        def wrong() -> None:
+            reply = client.post("/v1/auth/login", {"email": account.email, "password": password + "x"})
+            assert reply.status == 401, reply.text
+
+        from oph import login_throttle
+
         known()
-        bcrypt_samples, known_samples, unknown_samples = [], [], []
-        for _ in range(count):  # interleaved
-            bcrypt_samples += _time_calls(lambda: verify_password(password, stored), 1)
-            known_samples += _time_calls(known, 1)
-            unknown_samples += _time_calls(unknown, 1)
+        samples: dict[str, list[float]] = {"bcrypt": [], "known": [], "unknown": [], "wrong": []}
+        for _ in range(count):  # interleaved; the login lock is lifted outside the timing
+            samples["bcrypt"] += _time_calls(lambda: verify_password(password, stored), 1)
+            samples["known"] += _time_calls(known, 1)
+            samples["unknown"] += _time_calls(unknown, 1)
+            samples["wrong"] += _time_calls(wrong, 1)
+            login_throttle.reset("personne@exemple.com")
+            login_throttle.reset(account.email)
         os.environ["BCRYPT_COST"] = "4"
         reset_caches()
-    b, k, u = (statistics.median(x) for x in (bcrypt_samples, known_samples, unknown_samples))
+    b, k, u, w = (statistics.median(samples[n]) for n in ("bcrypt", "known", "unknown", "wrong"))
     rows.append(["one bcrypt check (cost 12)", f"{b * 1000:.0f} ms", "1.00", ""])
-    rows.append(["login, known e-mail (p50)", f"{k * 1000:.0f} ms", f"{k / b:.2f}", _goal(k / b <= 1.2, "≤ 1.2")])
+    rows.append(
+        [
+            "login, known e-mail, right password (p50)",
+            f"{k * 1000:.0f} ms",
+            f"{k / b:.2f}",
+            _goal(k / b <= 1.2, "≤ 1.2"),
+        ]
+    )
+    rows.append(["login, known e-mail, wrong password (p50)", f"{w * 1000:.0f} ms", f"{w / b:.2f}", ""])
     rows.append(
         [
             "login, unknown e-mail (p50)",
             f"{u * 1000:.0f} ms",
-            f"{u / k:.2f} of known",
-            _goal(0.9 <= u / k <= 1.1, "0.9–1.1"),
+            f"{u / k:.2f} of known (right), {u / w:.2f} of known (wrong)",
+            _goal(0.9 <= u / k <= 1.1 and 0.9 <= u / w <= 1.1, "0.9–1.1"),
         ]
     )
-    return {"bcrypt_ms": b * 1000, "login_ms": k * 1000, "unknown_ms": u * 1000}
+    return {"bcrypt_ms": b * 1000, "login_ms": k * 1000, "unknown_ms": u * 1000, "wrong_ms": w * 1000}
 
 
 def pdf_rate(rows: list[list[str]]) -> dict[str, Any]:
@@ -357,7 +374,11 @@ def package_size(rows: list[list[str]]) -> dict[str, Any]:
         total = sum(sizes.values())
         for name, size in sizes.items():
             rows.append([f"`{name}`", f"{size / 1e6:.2f} MB", ""])
-        boto_shipped = [p.name for p in artifacts.rglob("*") if p.is_dir() and p.name in ("boto3", "botocore")]
+        # Top-level packages only (aws_xray_sdk has an "ext/botocore" patch module, not botocore).
+        boto_shipped = sorted(
+            {p.name for p in artifacts.glob("*/python/*") if p.name in ("boto3", "botocore")}
+            | {p.name for p in artifacts.glob("*/*") if p.is_dir() and p.name in ("boto3", "botocore")}
+        )
         rows.append(["whole deployment, unzipped", f"{total / 1e6:.1f} MB", _goal(total <= 25e6, "≤ 25 MB")])
         rows.append(
             [

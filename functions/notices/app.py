@@ -77,15 +77,15 @@ def list_documents(
 
 
 @app.get(
-    "/v1/documents/<doc_id>/download",
+    "/v1/documents/<id>/download",
     tags=TAGS,
     summary="Lien de téléchargement du PDF (URL signée valable 5 minutes)",
     responses=_doc((200, "URL signée", DownloadLink), (404, "Document inconnu (ou d'une autre location)", None)),
 )
-def download_document(doc_id: str) -> Response[Any]:
+def download_document(id: str) -> Response[Any]:  # noqa: A002 - the contract's parameter name
     from oph.document_service import download_link
 
-    return json_response(download_link(principal().tenant_number, doc_id))
+    return json_response(download_link(principal().tenant_number, id))
 
 
 @app.post(
