@@ -26,7 +26,7 @@ def test_paris_day_of_a_utc_instant():
 
 def test_french_date():
     assert payments.french_date("2019-06-10") == "10 juin 2019"
-    assert payments.french_date("2024-08-01") == "1 août 2024"
+    assert payments.french_date("2024-08-01") == "1er août 2024"
 
 
 def _details(**overrides):

@@ -43,6 +43,7 @@ from zoneinfo import ZoneInfo
 
 from oph import aws, clock, systempay
 from oph.errors import IdempotencyConflict, NotFound
+from oph.french_format import date_long_fr, euros
 from oph.observability import count, get_logger
 from oph.payment_gateway import (
     TEST_CARD_REFUSED,
@@ -71,29 +72,11 @@ EXPIRY_LOOKBACK_DAYS = 7
 PARIS = ZoneInfo("Europe/Paris")
 MAX_ID_LENGTH = 64
 
-MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-
 
 # ---------------------------------------------------------------- formatting
 def format_euros(cents: int) -> str:
-    """French amount: ``220,00 €``, ``1 000,00 €``, ``-12,50 €``."""
-    sign = "-" if cents < 0 else ""
-    euros, rest = divmod(abs(int(cents)), 100)
-    grouped = f"{euros:,}".replace(",", " ")
-    return f"{sign}{grouped},{rest:02d} €"
+    """French amount: ``220,00 €``, ``1 000,00 €``, ``-12,50 €`` (shared with the documents)."""
+    return euros(cents)
 
 
 def paris_moment(instant: str) -> datetime:
@@ -106,9 +89,8 @@ def paris_day(instant: str) -> str:
 
 
 def french_date(day: str) -> str:
-    """``2019-06-10`` → ``10 juin 2019``."""
-    parsed = date.fromisoformat(day)
-    return f"{parsed.day} {MONTHS[parsed.month - 1]} {parsed.year}"
+    """``2019-06-10`` → ``10 juin 2019``, ``2024-08-01`` → ``1er août 2024``."""
+    return date_long_fr(day)
 
 
 # ---------------------------------------------------------------- the record
