@@ -27,8 +27,6 @@ from __future__ import annotations
 import contextvars
 import json
 import os
-import re
-import secrets
 import time
 import uuid
 from collections import Counter
@@ -44,7 +42,7 @@ from requests.adapters import HTTPAdapter
 
 from tests.conftest import ROOT
 from tests.e2e.conftest import HttpClient
-from tests.fixtures import STRONG_PASSWORD
+from tests.e2e.tenants import register_tenant
 
 pytestmark = pytest.mark.e2e
 
@@ -132,40 +130,11 @@ class Tenant:
 
 
 def _register(api: Any, server: str) -> Tenant:
-    number = str(800000 + secrets.randbelow(99999))
-    csv_body = (
-        "tenant_number;last_name;first_name;birth_date;contract_number;third_party_number;"
-        "address_line1;postal_code;city;balance;balance_date\n"
-        f"{number};FUZZ;Ines;1990-01-31;C{number}-01;T{number};1 Rue du Port;93300;AUBERVILLIERS;220,00;2019-05-23\n"
-    ).encode()
-    assert api.request("POST", "/_dev/imports/tenants", body=csv_body, query=f"name=fuzz-{number}.csv").status == 200
-    identity = api.post(
-        "/v1/registrations/identity",
-        {"tenant_number": number, "last_name": "Fuzz", "first_name": "Ines", "birth_date": "1990-01-31"},
+    registered = register_tenant(
+        api, last_name="FUZZ", first_name="Ines", birth_date="1990-01-31", prefix="fuzz", first_digit=8
     )
-    assert identity.status == 200, identity.text
-    email = f"fuzz-{uuid.uuid4().hex[:10]}@exemple.com"
-    registered = api.post(
-        "/v1/registrations",
-        {
-            "registration_token": identity.json()["registration_token"],
-            "email": email,
-            "email_confirmation": email,
-            "password": STRONG_PASSWORD,
-            "password_confirmation": STRONG_PASSWORD,
-            "accept_terms": True,
-        },
-    )
-    assert registered.status == 201, registered.text
-    link = next(
-        re.search(r"/links/verify-email\?token=([A-Za-z0-9_\-]+)", m["text"]).group(1)
-        for m in reversed(api.outbox())
-        if email in m["to"] and "/links/verify-email" in m["text"]
-    )
-    assert api.post("/v1/registrations/verify", {"token": link}).status == 200
-    login = api.post("/v1/auth/login", {"email": email, "password": STRONG_PASSWORD})
-    assert login.status == 200, login.text
-    tokens = login.json()
+    number, email = registered.tenant_number, registered.email
+    tokens = {"access_token": registered.access_token, "refresh_token": registered.refresh_token}
     payment = api.post(
         "/v1/payments",
         {"amount_cents": 22000},

@@ -8,7 +8,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import secrets
 import threading
 import uuid
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -16,7 +15,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pytest
 
 from tests.conftest import ROOT
-from tests.fixtures import STRONG_PASSWORD
+from tests.e2e.tenants import register_tenant
 
 pytestmark = pytest.mark.e2e
 
@@ -24,43 +23,9 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 def _register_and_log_in(api) -> tuple[str, str, str]:
-    """A fresh tenant imported like the office does, registered and logged in through the
-    real API. Returns (tenant number, e-mail, access token)."""
-    number = str(700000 + secrets.randbelow(99999))
-    csv_body = (
-        "tenant_number;last_name;first_name;birth_date;contract_number;third_party_number;"
-        "address_line1;postal_code;city;balance;balance_date\n"
-        f"{number};LEFEBVRE;Amina;1988-04-02;C{number}-01;T{number};3 Rue du Moutier;93300;AUBERVILLIERS;220,00;2019-05-23\n"
-    ).encode()
-    imported = api.request("POST", "/_dev/imports/tenants", body=csv_body, query=f"name=pay-{number}.csv")
-    assert imported.status == 200, imported.text
-    identity = api.post(
-        "/v1/registrations/identity",
-        {"tenant_number": number, "last_name": "Lefebvre", "first_name": "Amina", "birth_date": "1988-04-02"},
-    )
-    assert identity.status == 200, identity.text
-    email = f"paiement-{uuid.uuid4().hex[:10]}@exemple.com"
-    registered = api.post(
-        "/v1/registrations",
-        {
-            "registration_token": identity.json()["registration_token"],
-            "email": email,
-            "email_confirmation": email,
-            "password": STRONG_PASSWORD,
-            "password_confirmation": STRONG_PASSWORD,
-            "accept_terms": True,
-        },
-    )
-    assert registered.status == 201, registered.text
-    link = next(
-        re.search(r"/links/verify-email\?token=([A-Za-z0-9_\-]+)", m["text"]).group(1)
-        for m in reversed(api.outbox())
-        if email in m["to"] and "/links/verify-email" in m["text"]
-    )
-    assert api.post("/v1/registrations/verify", {"token": link}).status == 200
-    login = api.post("/v1/auth/login", {"email": email, "password": STRONG_PASSWORD})
-    assert login.status == 200, login.text
-    return number, email, login.json()["access_token"]
+    """A fresh registered tenant: (tenant number, e-mail, access token)."""
+    tenant = register_tenant(api, prefix="paiement")
+    return tenant.tenant_number, tenant.email, tenant.access_token
 
 
 @pytest.fixture
