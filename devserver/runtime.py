@@ -34,6 +34,10 @@ LOCAL_ENV = {
 
 class Runtime:
     def __init__(self, env: dict[str, str]) -> None:
+        import warnings
+
+        # Powertools warns on every request that emits no business metric: noise locally.
+        warnings.filterwarnings("ignore", message="No application metrics to publish")
         os.environ.update(LOCAL_ENV)
         os.environ.update(env)
         from oph.settings import reset_caches
