@@ -133,6 +133,18 @@ def unavailable_on_failure(retry_after: float = 5) -> Iterator[None]:
         raise
 
 
+def query_all(**kwargs: Any) -> list[dict[str, Any]]:
+    """Every item a Query matches, following ``LastEvaluatedKey`` page after page."""
+    items: list[dict[str, Any]] = []
+    with unavailable_on_failure():
+        while True:
+            page = dynamodb().query(**kwargs)
+            items += page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                return items
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
 def batch_get(request: dict[str, Any], attempts: int = 4) -> dict[str, list[dict[str, Any]]]:
     """BatchGetItem until every key is answered: ``{table: [items]}`` (one round trip usually).
 

@@ -65,20 +65,13 @@ def _account_attributes(account: Account) -> dict[str, Any]:
 
 def _tenancy_payments(account: Account) -> tuple[list[dict[str, Any]], set[str]]:
     """(the caller's payments, ids of the tenancy's payments made by a co-holder)."""
-    items: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {
         "TableName": get_settings().tenants_table,
         "KeyConditionExpression": "pk = :pk AND begins_with(sk, :p)",
         "ExpressionAttributeValues": {":pk": {"S": tenancy_pk(account.tenant_number)}, ":p": {"S": "PAYMENT#"}},
         "ConsistentRead": True,
     }
-    with aws.unavailable_on_failure():
-        while True:
-            page = aws.dynamodb().query(**kwargs)
-            items += page.get("Items", [])
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    items = aws.query_all(**kwargs)
     mine: list[dict[str, Any]] = []
     others: set[str] = set()
     for item in items:

@@ -105,19 +105,12 @@ class DocumentRepository:
         return Document.from_item(item) if item else None
 
     def list(self, tenant_number: str) -> list[Document]:
-        items: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {
             "TableName": self.table,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :d)",
             "ExpressionAttributeValues": {":pk": {"S": tenancy_pk(tenant_number)}, ":d": {"S": "DOC#"}},
         }
-        with aws.unavailable_on_failure():
-            while True:
-                page = aws.dynamodb().query(**kwargs)
-                items += page.get("Items", [])
-                if "LastEvaluatedKey" not in page:
-                    break
-                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items = aws.query_all(**kwargs)
         return [Document.from_item(i) for i in items]
 
 

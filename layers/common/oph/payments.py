@@ -205,21 +205,13 @@ class PaymentRepository:
         return None
 
     def for_tenancy(self, tenant_number: str) -> list[Payment]:
-        items: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {
             "TableName": self.table,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :p)",
             "ExpressionAttributeValues": {":pk": {"S": tenancy_pk(tenant_number)}, ":p": {"S": "PAYMENT#"}},
             "ConsistentRead": True,
         }
-        with aws.unavailable_on_failure():
-            while True:
-                page = aws.dynamodb().query(**kwargs)
-                items += page.get("Items", [])
-                if "LastEvaluatedKey" not in page:
-                    break
-                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return [Payment.from_item(i) for i in items]
+        return [Payment.from_item(i) for i in aws.query_all(**kwargs)]
 
     def query_index(self, pk: str, sk_below: str | None = None) -> list[dict[str, Any]]:
         kwargs: dict[str, Any] = {"TableName": self.table, "ConsistentRead": True}
@@ -229,15 +221,7 @@ class PaymentRepository:
         else:
             kwargs["KeyConditionExpression"] = "pk = :pk AND sk < :below"
             kwargs["ExpressionAttributeValues"] = {":pk": {"S": pk}, ":below": {"S": sk_below}}
-        items: list[dict[str, Any]] = []
-        with aws.unavailable_on_failure():
-            while True:
-                page = aws.dynamodb().query(**kwargs)
-                items += [aws.from_item(i) for i in page.get("Items", [])]
-                if "LastEvaluatedKey" not in page:
-                    break
-                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return items
+        return [aws.from_item(i) for i in aws.query_all(**kwargs)]
 
 
 def newest_first(payments: list[Payment]) -> list[Payment]:
@@ -273,14 +257,7 @@ def get_balance(tenant_number: str) -> dict[str, Any]:
         "ExpressionAttributeNames": {"#type": "type", "#status": "status"},
         "ConsistentRead": True,
     }
-    items: list[dict[str, Any]] = []
-    with aws.unavailable_on_failure():
-        while True:
-            page = aws.dynamodb().query(**kwargs)
-            items += [aws.from_item(i) for i in page.get("Items", [])]
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    items = [aws.from_item(i) for i in aws.query_all(**kwargs)]
     tenancy = next((i for i in items if i["sk"] == "TENANCY"), {})
     balance_cents = int(tenancy.get("balance_cents", 0))
     balance_date = tenancy.get("balance_date")

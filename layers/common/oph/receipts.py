@@ -129,14 +129,8 @@ def load_snapshot(tenant_number: str) -> TenancySnapshot:
         "ConsistentRead": True,
     }
     snapshot = TenancySnapshot(tenant_number, {}, [], {}, [])
-    with aws.unavailable_on_failure():
-        while True:
-            page = aws.dynamodb().query(**kwargs)
-            for item in page.get("Items", []):
-                _classify(snapshot, item)
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    for item in aws.query_all(**kwargs):
+        _classify(snapshot, item)
     return snapshot
 
 
