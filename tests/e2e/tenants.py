@@ -38,6 +38,13 @@ def register_tenant(
     ).encode()
     imported = api.request("POST", "/_dev/imports/tenants", body=csv_body, query=f"name={prefix}-{number}.csv")
     assert imported.status == 200, imported.text
+    return register_holder(api, number, last_name, first_name, birth_date, prefix=prefix)
+
+
+def register_holder(
+    api: Any, number: str, last_name: str, first_name: str, birth_date: str, *, prefix: str = "e2e"
+) -> Registered:
+    """Steps 1 and 2, the verify link from the outbox, then login, for a holder already imported."""
     identity = api.post(
         "/v1/registrations/identity",
         {"tenant_number": number, "last_name": last_name, "first_name": first_name, "birth_date": birth_date},

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 import subprocess
-import uuid
 
 import pytest
 import requests
 
-from tests.fixtures import STRONG_PASSWORD
+from tests.e2e.tenants import register_holder
 
 pytestmark = pytest.mark.e2e
 
@@ -39,30 +37,7 @@ def upload(api, kind: str, name: str, text: str):
 
 
 def register_and_log_in(api, number: str, last: str, first: str, birth: str) -> str:
-    step1 = api.post(
-        "/v1/registrations/identity",
-        {"tenant_number": number, "last_name": last, "first_name": first, "birth_date": birth},
-    )
-    assert step1.status == 200, step1.text
-    email = f"e2e-{uuid.uuid4().hex[:10]}@exemple.com"
-    step2 = api.post(
-        "/v1/registrations",
-        {
-            "registration_token": step1.json()["registration_token"],
-            "email": email,
-            "email_confirmation": email,
-            "password": STRONG_PASSWORD,
-            "password_confirmation": STRONG_PASSWORD,
-            "accept_terms": True,
-        },
-    )
-    assert step2.status == 201, step2.text
-    mail = next(m for m in reversed(api.outbox()) if email in m["to"])
-    token = re.search(r"token=([A-Za-z0-9_\-\.%]+)", mail["text"]).group(1)
-    assert api.post("/v1/registrations/verify", {"token": requests.utils.unquote(token)}).status == 200
-    login = api.post("/v1/auth/login", {"email": email, "password": STRONG_PASSWORD})
-    assert login.status == 200, login.text
-    return str(login.json()["access_token"])
+    return register_holder(api, number, last, first, birth).access_token
 
 
 def test_import_then_list_download_and_receipt(api):
