@@ -40,7 +40,7 @@ class Runtime:
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         os.environ.update(LOCAL_ENV)
         os.environ.update(env)
-        from oph.settings import reset_caches
+        from oph.platform.settings import reset_caches
 
         reset_caches()
         self.functions = {f.logical_id: f for f in tpl.functions()}

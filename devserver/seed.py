@@ -20,9 +20,9 @@ SEED_FILES = (("tenants", "tenants-demo.csv"), ("notices", "notices-2019-05.csv"
 
 
 def seed() -> dict[str, str]:
-    from oph import aws
-    from oph.imports import import_object
-    from oph.settings import get_settings
+    from oph.imports.service import import_object
+    from oph.platform import aws
+    from oph.platform.settings import get_settings
 
     bucket = get_settings().documents_bucket
     for kind, name in SEED_FILES:

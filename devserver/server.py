@@ -48,8 +48,8 @@ def _worker_init(env: dict[str, str]) -> None:
 
 def _prepare(offset: float, generation: int) -> None:
     global _generation
-    from oph import clock
-    from oph.settings import reset_caches
+    from oph.platform import clock
+    from oph.platform.settings import reset_caches
 
     clock.set_offset(offset)
     if generation != _generation:
@@ -449,7 +449,7 @@ def make_handler(server: DevServer) -> type[BaseHTTPRequestHandler]:
                         },
                     )
                 found = server.call(
-                    "oph.account_admin:set_disabled", {"email": data["email"], "disabled": data["disabled"]}
+                    "oph.accounts.admin:set_disabled", {"email": data["email"], "disabled": data["disabled"]}
                 )
                 if not found:
                     return _problem(404, "not_found", "Aucun compte pour cette adresse.", request_id)

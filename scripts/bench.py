@@ -135,7 +135,7 @@ class _InProcess:
         self._mock.start()
         from devserver.aws_local import create_resources
         from devserver.runtime import Runtime
-        from oph.settings import reset_caches
+        from oph.platform.settings import reset_caches
 
         reset_caches()
         self.local = create_resources("https://app.bench")
@@ -167,10 +167,10 @@ def warm_latency(rows: list[list[str]]) -> dict[str, Any]:
     with _InProcess() as env:
         # Baseline: one DynamoDB GetItem (of the caller's account item, a real one) through
         # the same edge and resolver.
-        from oph import aws
-        from oph.accounts import account_key
-        from oph.http import Api
-        from oph.settings import get_settings
+        from oph.accounts.model import account_key
+        from oph.platform import aws
+        from oph.platform.http import Api
+        from oph.platform.settings import get_settings
 
         _, login = tenant_with_login()
         token = login.access_token
@@ -255,8 +255,8 @@ def login(rows: list[list[str]]) -> dict[str, Any]:
     count = 5 if QUICK else 21
     with _InProcess() as env:
         os.environ["BCRYPT_COST"] = "12"
-        from oph.passwords import hash_password, verify_password
-        from oph.settings import reset_caches
+        from oph.accounts.passwords import hash_password, verify_password
+        from oph.platform.settings import reset_caches
         from tests.factories import make_account, make_tenant
 
         reset_caches()
@@ -277,7 +277,7 @@ def login(rows: list[list[str]]) -> dict[str, Any]:
             reply = client.post("/v1/auth/login", {"email": account.email, "password": password + "x"})
             assert reply.status == 401, reply.text
 
-        from oph import login_throttle
+        from oph.accounts import login_lock as login_throttle
 
         known()
         samples: dict[str, list[float]] = {"bcrypt": [], "known": [], "unknown": [], "wrong": []}

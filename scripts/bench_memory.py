@@ -28,11 +28,11 @@ ROUNDS = 5
 SETUP = r"""
 import json, sys
 from devserver.aws_local import create_resources
-from oph.settings import reset_caches
+from oph.platform.settings import reset_caches
 reset_caches()
 create_resources("https://app.bench")
 from tests.factories import make_tenant, make_account, log_in
-from oph.documents import NOTICE, Document, DocumentRepository, tenant_prefix
+from oph.documents.model import NOTICE, Document, DocumentRepository, tenant_prefix
 tenant = make_tenant(tenant_number="424242", balance_cents=0, balance_date="2019-06-15")
 account = make_account(tenant, "memoire@exemple.com")
 login = log_in(account)
@@ -99,7 +99,7 @@ def main() -> None:
         }
         context = events.LambdaContext(NAME, 256, 30)
         if NAME == "notice-worker":
-            from oph.notice_delivery import deliver_batch
+            from oph.documents.delivery import deliver_batch
 
             route = "SQS message of 100 notices"
             for _ in range(2):

@@ -48,9 +48,9 @@ for _ in range(100):
 
 try:
     from devserver.aws_local import create_resources
-    from oph.documents import NOTICE, Document, DocumentRepository, tenant_prefix
-    from oph.notice_delivery import deliver_batch
-    from oph.settings import reset_caches
+    from oph.documents.delivery import deliver_batch
+    from oph.documents.model import NOTICE, Document, DocumentRepository, tenant_prefix
+    from oph.platform.settings import reset_caches
 
     reset_caches()
     create_resources("https://app.bench")

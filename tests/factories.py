@@ -10,9 +10,10 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
-from oph import accounts, aws, clock
-from oph.settings import get_settings
-from oph.tenancy import Holder, Tenancy, TenancyRepository
+from oph.accounts import model as accounts
+from oph.platform import aws, clock
+from oph.platform.settings import get_settings
+from oph.tenancy.store import Holder, Tenancy, TenancyRepository
 
 PASSWORD = "Correct-Cheval-Pile-42"
 
@@ -58,7 +59,7 @@ def make_tenant(
 
 
 def make_account(tenant: Tenant, email: str | None = None, password: str = PASSWORD) -> accounts.Account:
-    from oph.passwords import hash_password
+    from oph.accounts.passwords import hash_password
 
     account = accounts.Account(
         account_id=str(uuid.uuid4()),
@@ -99,7 +100,7 @@ def make_account(tenant: Tenant, email: str | None = None, password: str = PASSW
 
 def log_in(account: accounts.Account, password: str = PASSWORD) -> LoggedIn:
     """A live session and its access token, as a successful login leaves them."""
-    from oph.auth import issue_access_token, session_key
+    from oph.accounts.access_tokens import issue_access_token, session_key
 
     session_id = str(uuid.uuid4())
     now = int(clock.now_ts())

@@ -91,8 +91,8 @@ def aws() -> Iterator[Any]:
     """moto's in-process AWS with the template's resources; yields the LocalAws description."""
     from moto import mock_aws
 
-    from oph import clock
-    from oph.settings import reset_caches
+    from oph.platform import clock
+    from oph.platform.settings import reset_caches
 
     with mock_aws():
         reset_caches()
@@ -138,7 +138,7 @@ def outbox(aws: Any) -> Any:
 @pytest.fixture
 def clock_offset() -> Iterator[Any]:
     """Callable moving "now" by N seconds (absolute offset), reset after the test."""
-    from oph import clock
+    from oph.platform import clock
 
     yield clock.set_offset
     clock.set_offset(0)

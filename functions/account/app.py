@@ -9,8 +9,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from pydantic import AfterValidator, BaseModel, Field, StrictBool, WithJsonSchema, field_validator
 from pydantic_core import PydanticCustomError
 
-from oph import account_pages, account_service, data_export, email_change
-from oph.http import Api, RequestModel, empty_response, json_response, principal
+from oph.accounts import email_change
+from oph.accounts import pages as account_pages
+from oph.accounts import profile as account_service
+from oph.platform.http import Api, RequestModel, empty_response, json_response, principal
+from oph.privacy import export as data_export
 
 api = Api(public=["GET /links/confirm-email"])
 app = api.resolver

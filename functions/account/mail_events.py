@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from oph.mail_events import handle_sns_records
-from oph.observability import get_logger, get_metrics
+from oph.accounts.bounces import handle_sns_records
+from oph.platform.observability import get_logger, get_metrics
 
 logger = get_logger()
 metrics = get_metrics()

@@ -10,10 +10,10 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import BaseModel
 
-from oph import password_reset, sessions
-from oph.errors import FieldError, MalformedJson, ValidationFailed
-from oph.http import JSON, Api, RequestModel, empty_response, raw_body
-from oph.pages import page
+from oph.accounts import password_reset, sessions
+from oph.platform.errors import FieldError, MalformedJson, ValidationFailed
+from oph.platform.http import JSON, Api, RequestModel, empty_response, raw_body
+from oph.platform.pages import page
 
 api = Api(
     public=[

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from pydantic import BaseModel, field_validator
 from pydantic_core import PydanticCustomError
 
-from oph.http import Api, RequestModel, json_response, principal
+from oph.platform.http import Api, RequestModel, json_response, principal
 
 api = Api()
 app = api.resolver
@@ -71,7 +71,7 @@ def list_documents(
         str | None, Query(alias="type", description="notice, receipt ou payment_receipt", max_length=40)
     ] = None,
 ) -> Response[Any]:
-    from oph.document_service import list_documents as use_case
+    from oph.documents.library import list_documents as use_case
 
     return json_response({"items": use_case(principal().tenant_number, doc_type)})
 
@@ -83,7 +83,7 @@ def list_documents(
     responses=_doc((200, "URL signée", DownloadLink), (404, "Document inconnu (ou d'une autre location)", None)),
 )
 def download_document(id: str) -> Response[Any]:  # noqa: A002 - the contract's parameter name
-    from oph.document_service import download_link
+    from oph.documents.library import download_link
 
     return json_response(download_link(principal().tenant_number, id))
 
@@ -99,7 +99,7 @@ def download_document(id: str) -> Response[Any]:  # noqa: A002 - the contract's 
     ),
 )
 def create_receipt(body: Annotated[ReceiptRequest, Body()]) -> Response[Any]:
-    from oph.receipts import create_receipt as use_case
+    from oph.payments.receipts import create_receipt as use_case
 
     caller = principal()
     document, created = use_case(caller.tenant_number, body.period, caller.account)

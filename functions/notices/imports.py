@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote_plus
 
-from oph.imports import import_object
-from oph.observability import get_logger, get_metrics, get_tracer
+from oph.imports.service import import_object
+from oph.platform.observability import get_logger, get_metrics, get_tracer
 
 logger, tracer, metrics = get_logger(), get_tracer(), get_metrics()
 

@@ -14,8 +14,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from oph.notice_delivery import deliver_batch
-from oph.observability import get_logger, get_metrics, get_tracer
+from oph.documents.delivery import deliver_batch
+from oph.platform.observability import get_logger, get_metrics, get_tracer
 
 logger, tracer, metrics = get_logger(), get_tracer(), get_metrics()
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)

@@ -9,10 +9,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from pydantic import BaseModel, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from oph import payment_pages, payments, systempay
-from oph.errors import FIELD_MESSAGES, ValidationFailed
-from oph.http import Api, RequestModel, json_response, principal, raw_body
-from oph.payment_gateway import NotificationRejected
+from oph.payments import pages as payment_pages
+from oph.payments import service as payments
+from oph.payments import systempay
+from oph.payments.adapters.gateway import NotificationRejected
+from oph.platform.errors import FIELD_MESSAGES, ValidationFailed
+from oph.platform.http import Api, RequestModel, json_response, principal, raw_body
 
 NOTIFICATION = "POST /v1/payments/notifications/<provider>"
 PAGES = [

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from oph import payments
-from oph.observability import get_logger, get_metrics
+from oph.payments import service as payments
+from oph.platform.observability import get_logger, get_metrics
 
 logger, metrics = get_logger(), get_metrics()
 

@@ -10,10 +10,10 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import BaseModel, Field
 
-from oph import registration
-from oph.errors import TokenExpired, TokenInvalid
-from oph.http import Api, RequestModel, json_response
-from oph.pages import page
+from oph.accounts import registration
+from oph.platform.errors import TokenExpired, TokenInvalid
+from oph.platform.http import Api, RequestModel, json_response
+from oph.platform.pages import page
 
 api = Api(
     public=[

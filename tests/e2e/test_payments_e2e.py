@@ -106,7 +106,7 @@ def test_double_tap_creates_one_payment(api, holder):
 
 
 def test_ten_concurrent_copies_of_a_notification(api, holder):
-    from oph.payment_gateway import build_notification
+    from oph.payments.adapters.gateway import build_notification
 
     _, email, token = holder
     payment = _create(api, token, 22000).json()

@@ -6,9 +6,11 @@ import re
 
 import pytest
 
-from oph import accounts, aws, tokens
-from oph.documents import Document, DocumentRepository, tenant_prefix
-from oph.settings import get_settings
+from oph.accounts import model as accounts
+from oph.accounts import token_store as tokens
+from oph.documents.model import Document, DocumentRepository, tenant_prefix
+from oph.platform import aws
+from oph.platform.settings import get_settings
 from tests.factories import PASSWORD, log_in, make_account, make_tenant
 
 
@@ -123,7 +125,7 @@ def test_the_holder_can_register_again(client, tenant, account, outbox):
 
 def test_the_holder_can_start_registration_step_1_again(client, runtime, outbox):
     from devserver.seed import seed
-    from oph.tenancy import Holder, TenancyRepository
+    from oph.tenancy.store import Holder, TenancyRepository
     from tests.factories import Tenant
 
     seed()
@@ -142,7 +144,7 @@ def test_deleting_twice_with_the_same_token_is_401(client, account, outbox):
 
 
 def test_a_co_holders_account_is_untouched(client, tenant, account, outbox):
-    from oph.tenancy import Holder, TenancyRepository
+    from oph.tenancy.store import Holder, TenancyRepository
     from tests.factories import Tenant
 
     co_holder = Holder(tenant.holder.tenant_number, "MARTIN", "Paul", "1979-01-01")

@@ -8,9 +8,10 @@ import uuid
 
 import pytest
 
-from oph import accounts, aws, clock
-from oph.settings import get_settings
-from oph.tokens import hash_token
+from oph.accounts import model as accounts
+from oph.accounts.token_store import hash_token
+from oph.platform import aws, clock
+from oph.platform.settings import get_settings
 from tests.factories import PASSWORD, log_in, make_account, make_tenant, tenant_with_login
 
 DAY = 24 * 3600
@@ -100,7 +101,7 @@ def test_request_sends_the_link_to_the_new_address_from_the_office(client, me, o
 
 
 def test_office_sender_is_configurable(client, me, outbox, monkeypatch):
-    from oph.settings import reset_caches
+    from oph.platform.settings import reset_caches
 
     monkeypatch.setenv("OFFICE_MAIL_FROM", "service.informatique@oph-aubervilliers.fr")
     reset_caches()
@@ -337,7 +338,7 @@ def test_two_accounts_claiming_one_address_exactly_one_wins(client, runtime, out
 
 def test_the_transaction_itself_refuses_a_claim_lost_after_the_check(client, runtime, outbox, monkeypatch):
     """Deterministic race: A passes the "is it free?" read, then B commits, then A's transaction."""
-    from oph import email_change
+    from oph.accounts import email_change
 
     a, b = tenant_with_login()[1], tenant_with_login()[1]
     new = _fresh_email()

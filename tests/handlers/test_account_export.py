@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from oph import aws
-from oph.documents import Document, DocumentRepository, tenant_prefix
-from oph.payments import Payment
-from oph.settings import get_settings
-from oph.tenancy import Holder, TenancyRepository
+from oph.documents.model import Document, DocumentRepository, tenant_prefix
+from oph.payments.service import Payment
+from oph.platform import aws
+from oph.platform.settings import get_settings
+from oph.tenancy.store import Holder, TenancyRepository
 from tests.factories import PASSWORD, Tenant, log_in, make_account, make_tenant
 
 

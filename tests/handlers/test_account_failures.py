@@ -8,9 +8,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from oph import accounts, aws, mailer
-from oph.errors import ServiceUnavailable
-from oph.settings import get_settings
+from oph.accounts import model as accounts
+from oph.platform import aws
+from oph.platform import mail as mailer
+from oph.platform.errors import ServiceUnavailable
+from oph.platform.settings import get_settings
 from tests.factories import PASSWORD, log_in, tenant_with_login
 
 NEW_PASSWORD = "Velo-Rouge-Tulipe-93"

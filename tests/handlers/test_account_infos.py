@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from oph import accounts, aws
-from oph.settings import get_settings
-from oph.tenancy import Holder, TenancyRepository
+from oph.accounts import model as accounts
+from oph.platform import aws
+from oph.platform.settings import get_settings
+from oph.tenancy.store import Holder, TenancyRepository
 from tests.factories import Tenant, log_in, make_account, tenant_with_login
 
 CONTRACT_KEYS = {

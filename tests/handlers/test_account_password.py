@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from oph import accounts
+from oph.accounts import model as accounts
 from tests.factories import PASSWORD, make_account, make_tenant
 
 NEW = "Velo-Rouge-Tulipe-93"

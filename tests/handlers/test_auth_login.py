@@ -8,8 +8,9 @@ import json
 
 import pytest
 
-from oph import accounts, aws
-from oph.settings import get_settings
+from oph.accounts import model as accounts
+from oph.platform import aws
+from oph.platform.settings import get_settings
 from tests.factories import PASSWORD, make_account, make_tenant
 
 INVALID = {
@@ -101,7 +102,7 @@ def test_pending_account_gets_email_not_verified_only_with_the_right_password(cl
 
 
 def test_disabled_account_gets_account_disabled_only_with_the_right_password(client, account):
-    from oph.account_admin import set_disabled
+    from oph.accounts.admin import set_disabled
 
     assert set_disabled(account.email, True)
     wrong = _login(client, account.email, "Mauvais-Mot-2-Passe")
@@ -216,7 +217,7 @@ def test_lock_does_not_touch_other_emails_or_valid_tokens(client, runtime):
 
 
 def test_wrong_current_password_counts_as_a_login_failure(client, account):
-    from oph import login_throttle
+    from oph.accounts import login_lock as login_throttle
 
     for _ in range(5):
         login_throttle.record_failure(account.email)

@@ -8,8 +8,10 @@ from urllib.parse import unquote, urlencode
 
 import pytest
 
-from oph import accounts, aws, clock, password_reset
-from oph.settings import get_settings
+from oph.accounts import model as accounts
+from oph.accounts import password_reset
+from oph.platform import aws, clock
+from oph.platform.settings import get_settings
 from tests.factories import PASSWORD, log_in, make_account, make_tenant
 
 NEW = "Nouveau-Mdp-2024!"
@@ -190,8 +192,8 @@ def test_reset_validation_of_the_body(client, runtime):
 
 
 def test_pending_account_gets_a_fresh_verification_link_counted_with_resends(client, account, outbox):
-    from oph.rate_limit import RateLimiter, hashed
-    from oph.registration import RESENDS
+    from oph.accounts.registration import RESENDS
+    from oph.platform.rate_limit_store import RateLimiter, hashed
 
     aws.dynamodb().update_item(
         TableName=get_settings().tenants_table,

@@ -11,7 +11,8 @@ import re
 import jwt as pyjwt
 import pytest
 
-from oph import auth, clock
+from oph.accounts import access_tokens as auth
+from oph.platform import clock
 from tests.factories import PASSWORD, log_in, make_account, make_tenant
 
 # One authenticated route of each function that has them.
@@ -154,7 +155,7 @@ def test_the_template_has_authenticated_routes_in_every_api_function():
 
 @pytest.mark.parametrize(("method", "path"), AUTHENTICATED)
 def test_disabled_account_is_403_on_every_authenticated_route(client, session, method, path):
-    from oph.account_admin import set_disabled
+    from oph.accounts.admin import set_disabled
 
     assert set_disabled(session.account.email, True)
     reply = client.request(
@@ -174,7 +175,7 @@ def test_disabled_account_is_403_on_every_authenticated_route(client, session, m
 
 
 def test_set_disabled_unknown_email_is_false(runtime):
-    from oph.account_admin import set_disabled
+    from oph.accounts.admin import set_disabled
 
     assert set_disabled("personne@exemple.com", True) is False
 
@@ -248,7 +249,7 @@ def test_refresh_token_expires_after_30_days(client, account, clock_offset):
 
 
 def test_revoke_all_sessions_refuses_every_token(client, account):
-    from oph.sessions import revoke_all_sessions
+    from oph.accounts.sessions import revoke_all_sessions
 
     a, b = _login(client, account), _login(client, account)
     revoke_all_sessions(account.account_id)
@@ -259,7 +260,7 @@ def test_revoke_all_sessions_refuses_every_token(client, account):
 
 
 def test_disabling_revokes_sessions_until_the_holder_logs_in_again(client, account):
-    from oph.account_admin import set_disabled
+    from oph.accounts.admin import set_disabled
 
     tokens = _login(client, account)
     set_disabled(account.email, True)
@@ -272,8 +273,8 @@ def test_disabling_revokes_sessions_until_the_holder_logs_in_again(client, accou
 
 
 def test_start_session_refuses_a_stale_generation(account):
-    from oph.errors import Unauthorized
-    from oph.sessions import revoke_all_sessions, start_session
+    from oph.accounts.sessions import revoke_all_sessions, start_session
+    from oph.platform.errors import Unauthorized
 
     revoke_all_sessions(account.account_id)
     with pytest.raises(Unauthorized):

@@ -7,8 +7,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
-from oph import aws as oph_aws
-from oph.settings import get_settings
+from oph.platform import aws as oph_aws
+from oph.platform.settings import get_settings
 from tests.factories import tenant_with_login
 from tests.handlers.test_import_support import NOTICE_HEADER, csv_bytes, pdf_text, run_import
 

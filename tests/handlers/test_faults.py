@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from oph import aws as oph_aws
-from oph.settings import get_settings
+from oph.platform import aws as oph_aws
+from oph.platform.settings import get_settings
 from tests.factories import PASSWORD, make_tenant, tenant_with_login
 
 NEW_PASSWORD = "Velo-Rouge-Tulipe-93"
@@ -145,7 +145,8 @@ def unprocessed(runtime) -> Iterator[Any]:
 @pytest.fixture
 def cold_secrets(runtime) -> None:
     """A fresh container: the JWT and gateway keys are read from Secrets Manager again."""
-    from oph import auth, payment_gateway
+    from oph.accounts import access_tokens as auth
+    from oph.payments.adapters import gateway as payment_gateway
 
     auth._forget_keys()
     payment_gateway._forget_keys()
@@ -267,8 +268,8 @@ def test_identity_lookup_throttled_is_503_and_not_counted_as_a_failure(client, r
     fault = inject("dynamodb", "Query")
     unavailable(client.post("/v1/registrations/identity", identity_of(tenant)), fault)
     assert client.post("/v1/registrations/identity", identity_of(tenant)).status == 200
-    from oph.rate_limit import RateLimiter, hashed
-    from oph.registration import TENANT_FAILURES
+    from oph.accounts.registration import TENANT_FAILURES
+    from oph.platform.rate_limit_store import RateLimiter, hashed
 
     assert RateLimiter().current(TENANT_FAILURES, hashed(tenant.holder.tenant_number))[0] == 0
 
@@ -646,7 +647,7 @@ def test_password_change_failing_changes_nothing(client, member, outbox, inject,
 
 
 def test_password_change_with_secrets_manager_down_changes_nothing(client, member, inject):
-    from oph import auth
+    from oph.accounts import access_tokens as auth
 
     client.get("/v1/account", token=member.access_token)  # keys cached by the verifier...
     auth._forget_keys()  # ...then the cache lapses between the check and the new token

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from oph.documents import DocumentRepository
-from oph.tenancy import TenancyRepository
+from oph.documents.model import DocumentRepository
+from oph.tenancy.store import TenancyRepository
 from tests.factories import make_account, make_tenant
 from tests.handlers.test_import_support import (
     NOTICE_HEADER,
@@ -137,8 +137,8 @@ def test_reimport_creates_nothing_and_sends_no_second_email(runtime, aws, outbox
     ],
 )
 def test_only_active_accounts_that_want_notice_emails_are_emailed(runtime, aws, outbox, change):
-    from oph import aws as oph_aws
-    from oph.settings import get_settings
+    from oph.platform import aws as oph_aws
+    from oph.platform.settings import get_settings
 
     tenant = make_tenant(fresh_number())
     account = make_account(tenant)
@@ -156,7 +156,7 @@ def test_only_active_accounts_that_want_notice_emails_are_emailed(runtime, aws, 
 
 
 def test_co_holders_each_get_one_email(runtime, aws, outbox):
-    from oph.tenancy import Holder
+    from oph.tenancy.store import Holder
 
     tenant = make_tenant(fresh_number())
     other = Holder(tenant.holder.tenant_number, "MARTIN", "Paul", "1979-04-04")

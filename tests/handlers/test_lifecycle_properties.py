@@ -32,11 +32,11 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
-from oph import aws as oph_aws
-from oph import clock
-from oph.accounts import email_key
-from oph.settings import get_settings
-from oph.tenancy import Holder, TenancyRepository
+from oph.accounts.model import email_key
+from oph.platform import aws as oph_aws
+from oph.platform import clock
+from oph.platform.settings import get_settings
+from oph.tenancy.store import Holder, TenancyRepository
 from tests.factories import make_tenant
 from tests.handlers.test_faults import assert_accounts_consistent, scan
 

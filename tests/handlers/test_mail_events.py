@@ -14,7 +14,7 @@ def _deliver(runtime, message):
 
 
 def _account(email):
-    from oph.accounts import AccountRepository
+    from oph.accounts.model import AccountRepository
 
     return AccountRepository().get_by_email(email)
 

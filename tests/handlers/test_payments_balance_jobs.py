@@ -6,7 +6,7 @@ import csv
 import io
 import uuid
 
-from oph import clock
+from oph.platform import clock
 from tests.handlers import test_payments_support as support
 from tests.handlers.test_payments_support import genuine_notification, new_payment, notify, stored
 
@@ -14,7 +14,7 @@ payer = support.payer
 
 
 def _notice(tenant_number, period, issued_on, due_date, amount_due_cents):
-    from oph.documents import NOTICE, Document, DocumentRepository, tenant_prefix
+    from oph.documents.model import NOTICE, Document, DocumentRepository, tenant_prefix
 
     DocumentRepository().put(
         Document(
@@ -72,7 +72,7 @@ def test_balance_with_notices_and_payments(client, payer):
 
 
 def test_payments_before_the_imported_balance_are_not_pending(client, payer):
-    from oph.tenancy import TenancyRepository
+    from oph.tenancy.store import TenancyRepository
 
     tenant, login = payer
     _pay(client, login, 22000)
@@ -144,13 +144,13 @@ def _export(runtime, day=None):
 
 
 def _read_export(aws, day):
-    from oph import aws as oph_aws
+    from oph.platform import aws as oph_aws
 
     return oph_aws.s3().get_object(Bucket=aws.bucket, Key=f"exports/payments/{day}.csv")["Body"].read()
 
 
 def test_daily_export(client, payer, runtime, aws, clock_offset):
-    from oph.payments import paris_day
+    from oph.payments.service import paris_day
 
     tenant, login = payer
     first = _pay(client, login, 22000)
@@ -194,7 +194,7 @@ def test_daily_export(client, payer, runtime, aws, clock_offset):
 
 
 def test_default_export_day_is_yesterday_in_paris(client, payer, runtime, aws, clock_offset):
-    from oph.payments import paris_day
+    from oph.payments.service import paris_day
 
     _, login = payer
     payment = _pay(client, login, 22000)

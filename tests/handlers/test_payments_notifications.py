@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from oph import systempay
+from oph.payments import systempay
 from tests.handlers import test_payments_support as support
 from tests.handlers.test_payments_support import (
     FORM,
@@ -78,9 +78,9 @@ def test_genuine_success(client, payer, outbox, capsys):
 
 
 def test_success_lists_a_payment_receipt_document(client, payer, outbox, tmp_path):
-    from oph import aws
-    from oph.documents import DocumentRepository, tenant_prefix
-    from oph.settings import get_settings
+    from oph.documents.model import DocumentRepository, tenant_prefix
+    from oph.platform import aws
+    from oph.platform.settings import get_settings
 
     tenant, login = payer
     payment = new_payment(client, login, 22000)
@@ -99,7 +99,7 @@ def test_success_lists_a_payment_receipt_document(client, payer, outbox, tmp_pat
     }
     assert document.filename == f"recu-paiement-{payment['id']}.pdf"
     assert document.s3_key.startswith(tenant_prefix(tenant.holder.tenant_number))
-    from oph.payments import paris_day
+    from oph.payments.service import paris_day
 
     assert document.issued_on == paris_day(paid_at)
     pdf = aws.s3().get_object(Bucket=get_settings().documents_bucket, Key=document.s3_key)["Body"].read()
@@ -119,7 +119,7 @@ def test_duplicates_and_retries_apply_once(client, payer, outbox, capsys):
     for _ in range(5):
         assert notify(client, fields).status == 200
     retry = {**fields, "vads_url_check_src": "RETRY"}
-    from oph.payment_gateway import gateway_keys
+    from oph.payments.adapters.gateway import gateway_keys
 
     assert (
         notify(
@@ -303,9 +303,9 @@ def test_malformed_notifications_are_4xx_never_500(client, runtime, body, conten
 def test_test_mode_notifications_are_refused_in_production(client, payer, outbox, monkeypatch):
     """Production stage with the real gateway: a TEST notification, even correctly signed
     with the test key, changes nothing; the PRODUCTION one is accepted."""
-    from oph import aws
-    from oph.payment_gateway import gateway_keys
-    from oph.settings import get_settings, reset_caches
+    from oph.payments.adapters.gateway import gateway_keys
+    from oph.platform import aws
+    from oph.platform.settings import get_settings, reset_caches
 
     _, login = payer
     aws.secretsmanager().put_secret_value(
@@ -340,8 +340,8 @@ def test_test_mode_notifications_are_refused_in_production(client, payer, outbox
 
 
 def test_email_failure_is_retried_by_the_gateway_and_sent_once(client, payer, outbox):
-    from oph import errors
-    from oph.mailer import set_mailer
+    from oph.platform import errors
+    from oph.platform.mail import set_mailer
 
     class Down:
         def send(self, email):

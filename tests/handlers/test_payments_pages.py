@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from oph import systempay
+from oph.payments import systempay
 from tests.handlers import test_payments_support as support
 from tests.handlers.test_payments_support import (
     FORM,
@@ -55,7 +55,7 @@ def test_checkout_page_posts_the_signed_form_to_the_gateway(client, payer):
     assert 'action="https://app.test/sandbox/payment"' in reply.text
     assert "form-action 'self' https://app.test" in reply.header("Content-Security-Policy")
     fields = _hidden_fields(reply.text)
-    from oph.payment_gateway import gateway_keys
+    from oph.payments.adapters.gateway import gateway_keys
 
     assert systempay.verify(fields, gateway_keys().test_key)
     assert fields["vads_amount"] == "22000"
@@ -100,7 +100,7 @@ def test_checkout_of_a_paid_or_closed_payment(client, payer, clock_offset):
 
 
 def test_checkout_with_systempay_posts_to_the_systempay_form_url(client, payer, monkeypatch):
-    from oph.settings import reset_caches
+    from oph.platform.settings import reset_caches
 
     monkeypatch.setenv("PAYMENT_PROVIDER", "systempay")
     reset_caches()
@@ -210,8 +210,8 @@ def test_return_page_shows_the_recorded_status_not_the_browsers(client, payer):
 
 
 def test_sandbox_is_refused_in_production(client, payer, monkeypatch):
-    from oph import aws
-    from oph.settings import get_settings, reset_caches
+    from oph.platform import aws
+    from oph.platform.settings import get_settings, reset_caches
 
     _, login = payer
     payment = new_payment(client, login)

@@ -27,7 +27,9 @@ def payer(runtime):
 @pytest.fixture
 def in_process_sandbox(runtime):
     """The sandbox delivers its notification to the use case in-process (no HTTP server)."""
-    from oph import errors, payment_gateway, payments
+    from oph.payments import service as payments
+    from oph.payments.adapters import gateway as payment_gateway
+    from oph.platform import errors
 
     def deliver(url: str, fields: dict[str, str]) -> int:
         assert url.endswith("/v1/payments/notifications/sandbox")
@@ -59,8 +61,8 @@ def new_payment(client, login, amount: int = 22000) -> dict[str, Any]:
 
 def checkout_form(payment_id: str) -> dict[str, str]:
     """The signed vads_* form the checkout page posts for this payment."""
-    from oph import payments
-    from oph.payment_gateway import get_gateway
+    from oph.payments import service as payments
+    from oph.payments.adapters.gateway import get_gateway
 
     payment = payments.PaymentRepository().find(payment_id)
     assert payment is not None
@@ -69,8 +71,8 @@ def checkout_form(payment_id: str) -> dict[str, str]:
 
 def genuine_notification(payment_id: str, status: str = "AUTHORISED", **overrides: str) -> dict[str, str]:
     """The IPN the gateway would send, signed with the right key (overrides are signed too)."""
-    from oph import systempay
-    from oph.payment_gateway import build_notification, gateway_keys
+    from oph.payments import systempay
+    from oph.payments.adapters.gateway import build_notification, gateway_keys
 
     form = checkout_form(payment_id)
     fields = build_notification(form, status, "unused", card_number="4970100000000003")
@@ -84,7 +86,7 @@ def notify(client, fields: dict[str, str], provider: str = "sandbox") -> Any:
 
 
 def stored(payment_id: str) -> Any:
-    from oph import payments
+    from oph.payments import service as payments
 
     payment = payments.PaymentRepository().find(payment_id)
     assert payment is not None
@@ -102,7 +104,7 @@ def query_of(url: str) -> dict[str, str]:
 
 def co_holder_login(tenant: Any) -> Any:
     """A second holder of the same tenancy, with an account and a session."""
-    from oph.tenancy import Holder, TenancyRepository
+    from oph.tenancy.store import Holder, TenancyRepository
     from tests.factories import Tenant, make_account
 
     holder = Holder(tenant.holder.tenant_number, "MARTIN", "Paul", "1979-03-14")

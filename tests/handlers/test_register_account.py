@@ -6,10 +6,12 @@ import json
 
 import pytest
 
-from oph import accounts, clock, registration
-from oph.errors import ServiceUnavailable
-from oph.mailer import set_mailer
-from oph.passwords import verify_password
+from oph.accounts import model as accounts
+from oph.accounts import registration
+from oph.accounts.passwords import verify_password
+from oph.platform import clock
+from oph.platform.errors import ServiceUnavailable
+from oph.platform.mail import set_mailer
 from tests.factories import make_account, make_tenant
 from tests.handlers.test_register_support import (
     PASSWORD,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from oph import aws
-from oph.tenancy import Holder, TenancyRepository
+from oph.platform import aws
+from oph.tenancy.store import Holder, TenancyRepository
 from tests.factories import make_account, make_tenant
 from tests.handlers.test_register_support import identity, new_email, problem, register
 

@@ -7,8 +7,9 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from oph import accounts, aws
-from oph.settings import get_settings
+from oph.accounts import model as accounts
+from oph.platform import aws
+from oph.platform.settings import get_settings
 
 PASSWORD = "Correct-Cheval-Pile-42"
 

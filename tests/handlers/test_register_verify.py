@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from oph import accounts
+from oph.accounts import model as accounts
 from tests.factories import make_account, make_tenant
 from tests.handlers.test_register_support import (
     email_owner,
@@ -103,8 +103,8 @@ def test_resend_after_the_pending_account_expired_sends_nothing(client, pending,
 
 
 def test_resend_during_a_mail_outage_still_answers_202(client, pending, outbox):
-    from oph.errors import ServiceUnavailable
-    from oph.mailer import set_mailer
+    from oph.platform.errors import ServiceUnavailable
+    from oph.platform.mail import set_mailer
 
     class Down:
         def send(self, email):

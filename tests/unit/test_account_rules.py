@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from oph import account_service, clock, data_export, email_change
-from oph.accounts import Account
+from oph.accounts import email_change
+from oph.accounts import profile as account_service
+from oph.accounts.model import Account
+from oph.platform import clock
+from oph.privacy import export as data_export
 
 
 def _account(**overrides) -> Account:

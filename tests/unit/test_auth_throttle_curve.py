@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from oph.login_throttle import MAX_DELAY_SECONDS, delay_after
+from oph.accounts.login_lock import MAX_DELAY_SECONDS, delay_after
 
 
 @pytest.mark.parametrize("failures", [0, 1, 2, 3, 4])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from oph.import_csv import (
+from oph.imports.csv_format import (
     NOTICES,
     TENANTS,
     FileRejected,

@@ -6,7 +6,7 @@ import io
 import json
 import logging
 
-from oph.observability import get_logger, mask, mask_text
+from oph.platform.observability import get_logger, mask, mask_text
 from tests.log_scan import scan_text
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import subprocess
 
-from oph.documents import NOTICE, Document
-from oph.notice_pdf import render_notice
-from oph.tenancy import Holder, Tenancy
+from oph.documents.model import NOTICE, Document
+from oph.documents.notice_pdf import render_notice
+from oph.tenancy.store import Holder, Tenancy
 
 LINES = [
     ("Loyer", "rent", 17503),
@@ -103,7 +103,7 @@ def test_rendering_is_deterministic_and_co_holders_are_named():
 
 def test_no_pdf_library_is_needed_to_list_documents():
     code = (
-        "import sys; sys.path[:0] = ['layers/common', '.']; import oph.document_service, oph.documents, oph.receipts; "
+        "import sys; sys.path[:0] = ['layers/common', '.']; import oph.documents.library, oph.documents.model, oph.payments.receipts; "
         "import functions.notices.app; "
         "assert 'reportlab' not in sys.modules, 'reportlab imported by the listing path'"
     )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from oph import password_policy
-from oph.password_policy import check_password
+from oph.accounts import password_policy
+from oph.accounts.password_policy import check_password
 from tests.conftest import ROOT
 
 STRONG = "Correct-Cheval-Pile-42"

@@ -6,8 +6,8 @@ import subprocess
 
 import pytest
 
-from oph import payments
-from oph.payment_receipt_pdf import ReceiptDetails, render_receipt
+from oph.payments import service as payments
+from oph.payments.receipt_pdf import ReceiptDetails, render_receipt
 
 
 @pytest.mark.parametrize(

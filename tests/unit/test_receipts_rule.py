@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from oph.documents import NOTICE, Document
-from oph.receipts import PAID, PARTIAL, UNPAID, Payment, paris_date, settle
+from oph.documents.model import NOTICE, Document
+from oph.payments.receipts import PAID, PARTIAL, UNPAID, Payment, paris_date, settle
 
 
 def notice(period: str, issued_on: str, due_cents: int) -> Document:

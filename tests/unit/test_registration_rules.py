@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from oph import registration
-from oph.settings import reset_caches
+from oph.accounts import registration
+from oph.platform.settings import reset_caches
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from oph import settings as settings_module
+from oph.platform import settings as settings_module
 
 
 @pytest.fixture

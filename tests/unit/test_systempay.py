@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from oph import systempay
+from oph.payments import systempay
 
 KEY = "1122334455667788"
 

@@ -1,0 +1,95 @@
+""" "Mes documents": listing and download links (contract section 5).
+
+Everything is looked up under the caller's own tenancy, so another tenant's document id is
+simply not found (404, existence never revealed), and a URL is only ever signed for a key
+under the caller's prefix. No PDF library is imported here: listing stays cheap on a cold
+start. A notice whose PDF the worker has not stored yet is rendered on first download.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from oph.documents.model import NOTICE, PAYMENT_RECEIPT, RECEIPT, TYPES, Document, DocumentRepository, sort_newest_first
+from oph.platform import aws
+from oph.platform.errors import NotFound, ValidationFailed
+from oph.platform.observability import get_logger
+from oph.platform.settings import get_settings
+from oph.tenancy.store import TenancyRepository, normalize_tenant_number, tenancy_pk
+
+URL_LIFETIME = 300
+_SAFE_FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.pdf$")
+
+
+def list_documents(tenant_number: str, doc_type: str | None = None) -> list[dict[str, Any]]:
+    if doc_type is not None and doc_type not in TYPES:
+        raise ValidationFailed.single(
+            "type", "invalid_format", "Type de document inconnu (notice, receipt ou payment_receipt)."
+        )
+    documents = DocumentRepository().list(tenant_number)
+    if doc_type is not None:
+        documents = [d for d in documents if d.type == doc_type]
+    return [d.as_api() for d in sort_newest_first(documents)]
+
+
+def download_filename(document: Document) -> str:
+    """The contract's file names, whatever a writer stored."""
+    if document.filename and _SAFE_FILENAME.match(document.filename):
+        return document.filename
+    if document.type == NOTICE:
+        return f"avis-echeance-{document.period}.pdf"
+    if document.type == RECEIPT:
+        kind = (document.extra or {}).get("kind")
+        return f"{'quittance' if kind == 'quittance' else 'recu'}-{document.period}.pdf"
+    if document.type == PAYMENT_RECEIPT:
+        payment_id = re.sub(r"[^A-Za-z0-9_-]", "", str((document.extra or {}).get("payment_id") or document.doc_id))
+        return f"recu-paiement-{payment_id}.pdf"
+    return "document.pdf"
+
+
+def download_link(tenant_number: str, doc_id: str) -> dict[str, Any]:
+    settings = get_settings()
+    if not doc_id or len(doc_id) > 200:
+        raise NotFound()
+    with aws.unavailable_on_failure():
+        item = (
+            aws.dynamodb()
+            .get_item(
+                TableName=settings.tenants_table,
+                Key={"pk": {"S": tenancy_pk(tenant_number)}, "sk": {"S": f"DOC#{doc_id}"}},
+                ConsistentRead=True,
+            )
+            .get("Item")
+        )
+    if not item:
+        raise NotFound()
+    document = Document.from_item(item)
+    prefix = f"tenants/{normalize_tenant_number(tenant_number)}/"
+    if not document.s3_key.startswith(prefix) or ".." in document.s3_key:
+        get_logger().warning("document key outside the caller's prefix refused")
+        raise NotFound()
+    if document.type == NOTICE and "rendered_at" not in item:
+        _render_now(document)
+    filename = download_filename(document)
+    with aws.unavailable_on_failure():
+        url = aws.s3().generate_presigned_url(
+            "get_object",
+            Params={
+                "Bucket": settings.documents_bucket,
+                "Key": document.s3_key,
+                "ResponseContentDisposition": f'attachment; filename="{filename}"',
+                "ResponseContentType": "application/pdf",
+            },
+            ExpiresIn=URL_LIFETIME,
+        )
+    return {"url": url, "expires_in": URL_LIFETIME, "filename": filename}
+
+
+def _render_now(document: Document) -> None:
+    """The import created the notice but its worker has not stored the PDF yet."""
+    from oph.documents.delivery import publish_pdf
+
+    repository = TenancyRepository()
+    tenancy = repository.get_tenancy(document.tenant_number)
+    publish_pdf(document, tenancy or {}, repository.list_holders(document.tenant_number))

@@ -1,0 +1,136 @@
+"""Outgoing e-mail: one French layout (HTML + text) and the SES (SESv2) adapter.
+
+Messages are sent as raw MIME through SESv2 ``SendEmail`` so attachments (PDF receipts)
+use the same path as everything else. In local development the same call lands in the
+embedded moto server, whose messages ``GET /_dev/outbox`` lists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid, parseaddr
+from html import escape
+from typing import Protocol
+
+from oph.platform import aws
+from oph.platform.observability import count
+from oph.platform.settings import get_settings, on_reset
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass
+class Email:
+    to: list[str]
+    subject: str
+    text: str
+    html: str
+    sender: str | None = None  # defaults to MAIL_FROM
+    attachments: list[Attachment] = field(default_factory=list)
+
+
+class Mailer(Protocol):
+    def send(self, email: Email) -> None: ...
+
+
+def compose(
+    subject: str,
+    paragraphs: list[str],
+    *,
+    to: str | list[str],
+    link: tuple[str, str] | None = None,
+    after_link: list[str] | None = None,
+    sender: str | None = None,
+    attachments: list[Attachment] | None = None,
+) -> Email:
+    """Build both parts from plain paragraphs and an optional (label, url) button."""
+    after = after_link or []
+    signature = "L'équipe de l'Office Public de l'Habitat d'Aubervilliers"
+    text_parts = [*paragraphs]
+    html_parts = [f"<p>{escape(p)}</p>" for p in paragraphs]
+    if link:
+        label, url = link
+        text_parts.append(f"{label} : {url}")
+        html_parts.append(
+            f'<p><a href="{escape(url)}" style="display:inline-block;padding:12px 20px;background:#004b87;'
+            f'color:#ffffff;text-decoration:none;border-radius:4px">{escape(label)}</a></p>'
+            f'<p style="font-size:13px;color:#555">Si le bouton ne fonctionne pas, copiez ce lien dans votre '
+            f"navigateur : <br>{escape(url)}</p>"
+        )
+    text_parts += [*after, "", signature, "Cet e-mail a été envoyé automatiquement, merci de ne pas y répondre."]
+    html_parts += [f"<p>{escape(p)}</p>" for p in after]
+    html = (
+        '<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"></head>'
+        '<body style="font-family:Arial,sans-serif;color:#1b1b1b;line-height:1.5">'
+        '<div style="max-width:560px;margin:auto">'
+        '<p style="background:#004b87;color:#fff;padding:12px 16px;font-weight:bold">'
+        "Office Public de l'Habitat d'Aubervilliers</p>" + "".join(html_parts) + f"<p>{escape(signature)}</p>"
+        '<p style="font-size:12px;color:#777">Cet e-mail a été envoyé automatiquement, merci de ne pas y répondre.</p>'
+        "</div></body></html>"
+    )
+    return Email(
+        to=[to] if isinstance(to, str) else list(to),
+        subject=subject,
+        text="\n\n".join(text_parts).replace("\n\n\n\n", "\n\n"),
+        html=html,
+        sender=sender,
+        attachments=list(attachments or []),
+    )
+
+
+def to_mime(email: Email, sender: str) -> bytes:
+    message = EmailMessage()
+    name, address = parseaddr(sender)
+    message["From"] = formataddr((name, address)) if name else address
+    message["To"] = ", ".join(email.to)
+    message["Subject"] = email.subject
+    message["Message-ID"] = make_msgid(domain=address.split("@")[-1] or None)
+    message.set_content(email.text, charset="utf-8")
+    message.add_alternative(email.html, subtype="html", charset="utf-8")
+    for attachment in email.attachments:
+        maintype, subtype = attachment.content_type.split("/", 1)
+        message.add_attachment(attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename)
+    return message.as_bytes()
+
+
+class SesMailer:
+    def send(self, email: Email) -> None:
+        settings = get_settings()
+        sender = email.sender or settings.mail_from
+        kwargs = {
+            "FromEmailAddress": sender,
+            "Destination": {"ToAddresses": email.to},
+            "Content": {"Raw": {"Data": to_mime(email, sender)}},
+        }
+        if settings.ses_configuration_set:
+            kwargs["ConfigurationSetName"] = settings.ses_configuration_set
+        with aws.unavailable_on_failure(retry_after=30):
+            aws.sesv2().send_email(**kwargs)
+        count("EmailsSent")
+
+
+_mailer: Mailer | None = None
+
+
+def get_mailer() -> Mailer:
+    global _mailer
+    if _mailer is None:
+        _mailer = SesMailer()
+    return _mailer
+
+
+@on_reset
+def _reset_mailer() -> None:
+    set_mailer(None)
+
+
+def set_mailer(mailer: Mailer | None) -> None:
+    """Tests inject a fake (e.g. one that fails) here; ``None`` restores SES."""
+    global _mailer
+    _mailer = mailer

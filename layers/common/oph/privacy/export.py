@@ -1,0 +1,167 @@
+"""GDPR export (articles 15 and 20): everything held about the caller, as one JSON document.
+
+Only the caller's own data: their account (all attributes except the password hash), their
+own holder record, their tenancy, preferences and consents with dates, the tenancy's
+documents and the payments they made. Every read is keyed by the caller's own tenant number
+or account id, so nothing of another tenant can be reached; co-holders of the same tenancy
+appear nowhere (their holder records are not read, their payments are filtered out).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from oph.accounts import model as accounts
+from oph.accounts.model import Account
+from oph.accounts.profile import get_holder, get_preferences, live_pending_email
+from oph.documents.model import PAYMENT_RECEIPT, DocumentRepository, sort_newest_first
+from oph.platform import aws, clock
+from oph.platform.errors import Unauthorized
+from oph.platform.settings import get_settings
+from oph.tenancy.store import TenancyRepository, tenancy_pk
+
+FILENAME = "mes-donnees.json"
+# Never exported: key attributes, secrets, and anything derived from them.
+_HIDDEN = re.compile(r"(?i)^(pk|sk|gsi\w*)$|hash|secret|signature|token|idempotency|vads_|checkout")
+# Epoch-second attributes shown as instants for a human reader.
+_EPOCH_FIELDS = frozenset({"pending_expires_at", "pending_email_expires_at", "expires_at"})
+
+
+def _instant(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return clock.iso_instant(datetime.fromtimestamp(value, tz=UTC))
+    return value
+
+
+def _public(values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: (_instant(value) if key in _EPOCH_FIELDS else value)
+        for key, value in sorted(values.items())
+        if not _HIDDEN.search(key)
+    }
+
+
+def _account_attributes(account: Account) -> dict[str, Any]:
+    with aws.unavailable_on_failure():
+        item = (
+            aws.dynamodb()
+            .get_item(
+                TableName=get_settings().tenants_table,
+                Key=accounts.account_key(account.account_id),
+                ConsistentRead=True,
+            )
+            .get("Item")
+        )
+    if not item:
+        raise Unauthorized()
+    values = _public(aws.from_item(item))
+    values.pop("session_generation", None)  # an internal counter, not information about the person
+    values["pending_email"] = live_pending_email(account)
+    if values["pending_email"] is None:
+        values.pop("pending_email_expires_at", None)
+    return values
+
+
+def _tenancy_payments(account: Account) -> tuple[list[dict[str, Any]], set[str]]:
+    """(the caller's payments, ids of the tenancy's payments made by a co-holder)."""
+    kwargs: dict[str, Any] = {
+        "TableName": get_settings().tenants_table,
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :p)",
+        "ExpressionAttributeValues": {":pk": {"S": tenancy_pk(account.tenant_number)}, ":p": {"S": "PAYMENT#"}},
+        "ConsistentRead": True,
+    }
+    items = aws.query_all(**kwargs)
+    mine: list[dict[str, Any]] = []
+    others: set[str] = set()
+    for item in items:
+        values = aws.from_item(item)
+        if values.get("account_id", account.account_id) != account.account_id:
+            # A co-holder's payment is theirs, not the caller's.
+            others |= {str(values[k]) for k in ("id", "payment_id", "receipt_doc_id") if values.get(k)}
+            others.add(str(values.get("sk", "")).removeprefix("PAYMENT#"))
+            continue
+        mine.append(_public(values))
+    return sorted(mine, key=lambda p: str(p.get("created_at", "")), reverse=True), others
+
+
+def _documents(account: Account, others_payments: set[str]) -> list[dict[str, Any]]:
+    """The tenancy's notices and receipts, and the payment receipts of the caller's own payments."""
+    listed = []
+    for document in sort_newest_first(DocumentRepository().list(account.tenant_number)):
+        extra = document.extra or {}
+        if extra.get("account_id") not in (None, account.account_id):
+            continue
+        if document.type == PAYMENT_RECEIPT and (
+            document.doc_id in others_payments or str(extra.get("payment_id", "")) in others_payments
+        ):
+            continue
+        listed.append({**document.as_api(), "filename": document.filename, "created_at": document.created_at or None})
+    return listed
+
+
+def _consents(account: Account) -> list[dict[str, Any]]:
+    preferences = get_preferences(account)
+    changed_at = account.preferences_changed_at or {}
+    consents: list[dict[str, Any]] = [
+        {
+            "type": "terms_of_use",
+            "description": "Conditions générales d'utilisation de l'espace locataire",
+            "version": account.terms_version or None,
+            "accepted_at": account.terms_accepted_at or None,
+        },
+        {
+            "type": "receipts_by_email",
+            "description": "Envoi des quittances par e-mail (consentement à la remise électronique)",
+            "given": preferences["receipts_by_email"],
+            "changed_at": changed_at.get("receipts_by_email"),
+        },
+        {
+            "type": "notice_emails",
+            "description": "E-mail à la publication d'un nouvel avis d'échéance",
+            "given": preferences["notice_emails"],
+            "changed_at": changed_at.get("notice_emails"),
+        },
+    ]
+    return consents
+
+
+def export_personal_data(account: Account) -> dict[str, Any]:
+    holder = get_holder(account)
+    tenancy = TenancyRepository().get_tenancy(account.tenant_number)
+    payments, others_payments = _tenancy_payments(account)
+    return {
+        "generated_at": clock.iso_instant(),
+        "controller": "Office Public de l'Habitat d'Aubervilliers",
+        "account": _account_attributes(account),
+        "holder": (
+            {
+                "tenant_number": holder.tenant_number,
+                "last_name": holder.last_name,
+                "first_name": holder.first_name,
+                "birth_date": holder.birth_date,
+            }
+            if holder
+            else None
+        ),
+        "tenancy": (
+            {
+                "tenant_number": tenancy.tenant_number,
+                "contract_number": tenancy.contract_number,
+                "third_party_number": tenancy.third_party_number,
+                "address": tenancy.address(),
+                "balance_cents": tenancy.balance_cents,
+                "balance_date": tenancy.balance_date,
+            }
+            if tenancy
+            else None
+        ),
+        "preferences": {
+            **get_preferences(account),
+            "changed_at": dict(account.preferences_changed_at or {}),
+        },
+        "consents": _consents(account),
+        "documents": _documents(account, others_payments),
+        "payments": payments,
+    }
