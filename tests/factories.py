@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from oph.accounts import model as accounts
 from oph.platform import aws, clock
+from oph.platform.aws import dynamo
 from oph.platform.settings import get_settings
 from oph.tenancy.store import Holder, Tenancy, TenancyRepository
 
@@ -108,7 +109,7 @@ def log_in(account: accounts.Account, password: str = PASSWORD) -> LoggedIn:
         TableName=get_settings().tokens_table,
         Item={
             **session_key(session_id),
-            **aws.to_item(
+            **dynamo.to_item(
                 {
                     "account_id": account.account_id,
                     "family": session_id,

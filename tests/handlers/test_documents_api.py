@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pytest
 
 from oph.platform import aws as oph_aws
+from oph.platform.aws import dynamo
 from oph.platform.settings import get_settings
 from tests.factories import tenant_with_login
 from tests.handlers.test_import_support import NOTICE_HEADER, csv_bytes, pdf_text, run_import
@@ -40,7 +41,7 @@ def add_payment(
     payment_id = uuid.uuid4().hex
     oph_aws.dynamodb().put_item(
         TableName=get_settings().tenants_table,
-        Item=oph_aws.to_item(
+        Item=dynamo.to_item(
             {
                 "pk": f"TENANT#{number}",
                 "sk": f"PAYMENT#{payment_id}",
@@ -130,7 +131,7 @@ def test_a_key_outside_the_callers_prefix_is_never_signed(client, tenant):
     table = get_settings().tenants_table
     oph_aws.dynamodb().put_item(
         TableName=table,
-        Item=oph_aws.to_item(
+        Item=dynamo.to_item(
             {
                 "pk": f"TENANT#{number}",
                 "sk": "DOC#forged",

@@ -24,6 +24,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from oph.platform import aws as oph_aws
+from oph.platform.aws import dynamo
 from oph.platform.settings import get_settings
 from tests.factories import PASSWORD, make_tenant, tenant_with_login
 
@@ -177,7 +178,7 @@ def scan(table: str) -> list[dict[str, Any]]:
     kwargs: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
     while True:
         page = db.scan(**kwargs)
-        items += [oph_aws.from_item(i) for i in page.get("Items", [])]
+        items += [dynamo.from_item(i) for i in page.get("Items", [])]
         if "LastEvaluatedKey" not in page:
             return items
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

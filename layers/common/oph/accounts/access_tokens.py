@@ -25,6 +25,7 @@ from typing import Any
 
 from oph.accounts.model import Account, account_key
 from oph.platform import aws, clock
+from oph.platform.aws import dynamo
 from oph.platform.errors import AccountDisabled, Unauthorized
 from oph.platform.settings import get_settings, on_reset
 
@@ -146,7 +147,7 @@ def session_is_live(session_id: str) -> bool:
             .get_item(TableName=get_settings().tokens_table, Key=session_key(session_id), ConsistentRead=True)
             .get("Item")
         )
-    return _session_live(aws.from_item(item) if item else None)
+    return _session_live(dynamo.from_item(item) if item else None)
 
 
 def bearer_token(event: Mapping[str, Any]) -> str | None:
@@ -169,11 +170,11 @@ def _account_and_session(account_id: str, session_id: str) -> tuple[Account | No
         settings.tenants_table: {"Keys": [account_key(account_id)], "ConsistentRead": True},
         settings.tokens_table: {"Keys": [session_key(session_id)], "ConsistentRead": True},
     }
-    found = aws.batch_get(request)
+    found = dynamo.batch_get(request)
     account_items = found.get(settings.tenants_table) or []
     session_items = found.get(settings.tokens_table) or []
     account = Account.from_item(account_items[0]) if account_items else None
-    session = aws.from_item(session_items[0]) if session_items else None
+    session = dynamo.from_item(session_items[0]) if session_items else None
     return account, session
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from oph.accounts.model import normalize_email
 from oph.platform import aws, clock
+from oph.platform.aws import dynamo
 from oph.platform.errors import TooManyRequests
 from oph.platform.observability import count
 from oph.platform.rate_limit_store import hashed
@@ -50,7 +51,7 @@ def _read(key: dict[str, Any]) -> tuple[int | None, int, float]:
         item = aws.dynamodb().get_item(TableName=get_settings().tokens_table, Key=key, ConsistentRead=True).get("Item")
     if not item:
         return None, 0, 0.0
-    values = aws.from_item(item)
+    values = dynamo.from_item(item)
     stored = int(values.get("failures", 0))
     if float(values.get("expires_at", 0)) <= clock.now_ts():  # past its TTL, not yet swept
         return stored, 0, 0.0

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from oph.platform import aws
+from oph.platform.aws import dynamo
 from oph.platform.settings import get_settings
 
 PENDING = "pending"
@@ -68,11 +69,11 @@ class Account:
 
     def to_item(self) -> dict[str, Any]:
         values = dict(self.__dict__)
-        return {**account_key(self.account_id), **aws.to_item(values)}
+        return {**account_key(self.account_id), **dynamo.to_item(values)}
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Account:
-        values = aws.from_item(item)
+        values = dynamo.from_item(item)
         known = {k: v for k, v in values.items() if k in cls.__dataclass_fields__}
         account = cls(**known)
         account.preferences = {**DEFAULT_PREFERENCES, **(account.preferences or {})}

@@ -15,6 +15,7 @@ from oph.accounts import sessions
 from oph.accounts import token_store as tokens
 from oph.accounts.model import Account, AccountRepository
 from oph.platform import aws, clock
+from oph.platform.aws import dynamo
 from oph.platform.errors import CurrentPasswordInvalid, FieldErrors, Unauthorized
 from oph.platform.mail import Email, compose, get_mailer
 from oph.platform.observability import count, get_logger
@@ -43,7 +44,7 @@ def get_holder(account: Account) -> Holder | None:
         )
     if not item:
         return None
-    values = aws.from_item(item)
+    values = dynamo.from_item(item)
     return Holder(
         str(values.get("tenant_number", account.tenant_number)),
         str(values.get("last_name", "")),
@@ -162,7 +163,7 @@ def update_preferences(account: Account, changes: dict[str, bool]) -> dict[str, 
                     UpdateExpression="SET #p = :p, #c = :c",
                     ConditionExpression="attribute_exists(pk)",
                     ExpressionAttributeNames={"#p": "preferences", "#c": "preferences_changed_at"},
-                    ExpressionAttributeValues=aws.to_item({":p": preferences, ":c": changed_at}),
+                    ExpressionAttributeValues=dynamo.to_item({":p": preferences, ":c": changed_at}),
                     ReturnValues="ALL_NEW",
                 )
         except Exception as again:

@@ -32,6 +32,7 @@ from typing import Any
 from oph.accounts.access_tokens import ACCESS_TTL, issue_access_token, session_key
 from oph.accounts.model import ACTIVE, Account, AccountRepository, account_key
 from oph.platform import aws, clock
+from oph.platform.aws import dynamo
 from oph.platform.errors import Unauthorized
 from oph.platform.observability import count, get_logger
 from oph.platform.settings import get_settings
@@ -68,7 +69,7 @@ def _refresh_put(raw_hash: str, session_id: str, account_id: str, now: int) -> d
             "TableName": _table(),
             "Item": {
                 **refresh_key(raw_hash),
-                **aws.to_item(
+                **dynamo.to_item(
                     {
                         "session_id": session_id,
                         "account_id": account_id,
@@ -111,7 +112,7 @@ def new_session_items(account_id: str, generation: int) -> tuple[list[dict[str, 
     now = int(clock.now_ts())
     session_item = {
         **session_key(session_id),
-        **aws.to_item(
+        **dynamo.to_item(
             {
                 "account_id": account_id,
                 "family": session_id,
@@ -154,7 +155,7 @@ def start_session(account: Account) -> dict[str, Any]:
 def _get(key: dict[str, Any]) -> dict[str, Any] | None:
     with aws.unavailable_on_failure():
         item = aws.dynamodb().get_item(TableName=_table(), Key=key, ConsistentRead=True).get("Item")
-    return aws.from_item(item) if item else None
+    return dynamo.from_item(item) if item else None
 
 
 def revoke_session(session_id: str, reason: str) -> None:

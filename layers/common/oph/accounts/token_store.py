@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from oph.platform import aws, clock
+from oph.platform.aws import dynamo
 from oph.platform.errors import TokenExpired, TokenInvalid
 from oph.platform.settings import get_settings
 
@@ -63,7 +64,7 @@ class TokenStore:
         expires_at = valid_until + CLEANUP_GRACE_SECONDS
         token_item = {
             **self._key(token_hash),
-            **aws.to_item(
+            **dynamo.to_item(
                 {
                     "kind": kind,
                     "subject": subject,
@@ -75,7 +76,7 @@ class TokenStore:
         }
         pointer_item = {
             **self._pointer_key(kind, subject),
-            **aws.to_item({"token_hash": token_hash, "expires_at": expires_at}),
+            **dynamo.to_item({"token_hash": token_hash, "expires_at": expires_at}),
         }
         return raw, [
             {"Put": {"TableName": self.table, "Item": token_item}},
@@ -101,7 +102,7 @@ class TokenStore:
             )
         if not item:
             raise TokenInvalid()
-        values = aws.from_item(item)
+        values = dynamo.from_item(item)
         if values.get("kind") != kind or values.get("used_at") is not None:
             raise TokenInvalid()
         token = Token(

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from oph.platform import aws
+from oph.platform.aws import dynamo
 from oph.platform.settings import get_settings
 from oph.tenancy.store import normalize_tenant_number, tenancy_pk
 
@@ -45,12 +46,12 @@ class Document:
         return {
             "pk": {"S": tenancy_pk(self.tenant_number)},
             "sk": {"S": f"DOC#{self.doc_id}"},
-            **aws.to_item(asdict(self)),
+            **dynamo.to_item(asdict(self)),
         }
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Document:
-        values = aws.from_item(item)
+        values = dynamo.from_item(item)
         return cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
 
     def as_api(self) -> dict[str, Any]:
@@ -110,7 +111,7 @@ class DocumentRepository:
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :d)",
             "ExpressionAttributeValues": {":pk": {"S": tenancy_pk(tenant_number)}, ":d": {"S": "DOC#"}},
         }
-        items = aws.query_all(**kwargs)
+        items = dynamo.query_all(**kwargs)
         return [Document.from_item(i) for i in items]
 
 

@@ -43,6 +43,7 @@ from oph.imports.csv_format import (
     tenant_row,
 )
 from oph.platform import aws, clock
+from oph.platform.aws import dynamo
 from oph.platform.french import period_label
 from oph.platform.observability import count, get_logger
 from oph.platform.settings import get_settings
@@ -514,7 +515,7 @@ class ImportStore:
                 with aws.unavailable_on_failure():
                     result = aws.dynamodb().batch_get_item(RequestItems=request)
                 for item in result.get("Responses", {}).get(self.table, []):
-                    values = aws.from_item(item)
+                    values = dynamo.from_item(item)
                     number = str(item["pk"]["S"]).removeprefix("TENANT#")
                     if item["sk"]["S"] == "TENANCY":
                         found[number] = values

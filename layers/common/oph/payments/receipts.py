@@ -25,6 +25,7 @@ from typing import Any
 from oph.accounts.model import Account
 from oph.documents.model import NOTICE, RECEIPT, Document, DocumentRepository, tenant_prefix
 from oph.platform import aws, clock
+from oph.platform.aws import dynamo
 from oph.platform.errors import NotFound, ValidationFailed
 from oph.platform.french import date_fr, date_long_fr, euros, period_label
 from oph.platform.mail import Attachment, compose, get_mailer
@@ -129,7 +130,7 @@ def load_snapshot(tenant_number: str) -> TenancySnapshot:
         "ConsistentRead": True,
     }
     snapshot = TenancySnapshot(tenant_number, {}, [], {}, [])
-    for item in aws.query_all(**kwargs):
+    for item in dynamo.query_all(**kwargs):
         _classify(snapshot, item)
     return snapshot
 
@@ -137,9 +138,9 @@ def load_snapshot(tenant_number: str) -> TenancySnapshot:
 def _classify(snapshot: TenancySnapshot, item: dict[str, Any]) -> None:
     sk = str(item["sk"]["S"])
     if sk == "TENANCY":
-        snapshot.tenancy = aws.from_item(item)
+        snapshot.tenancy = dynamo.from_item(item)
     elif sk.startswith("HOLDER#"):
-        v = aws.from_item(item)
+        v = dynamo.from_item(item)
         snapshot.holders.append(
             Holder(
                 str(v.get("tenant_number", "")),
@@ -152,7 +153,7 @@ def _classify(snapshot: TenancySnapshot, item: dict[str, Any]) -> None:
         document = Document.from_item(item)
         snapshot.documents[document.doc_id] = document
     elif sk.startswith("PAYMENT#"):
-        v = aws.from_item(item)
+        v = dynamo.from_item(item)
         try:
             snapshot.payments.append(
                 Payment(

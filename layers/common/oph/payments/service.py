@@ -52,6 +52,7 @@ from oph.payments.adapters.gateway import (
     get_gateway,
 )
 from oph.platform import aws, clock
+from oph.platform.aws import dynamo
 from oph.platform.errors import IdempotencyConflict, NotFound
 from oph.platform.french import date_long_fr, euros
 from oph.platform.observability import count, get_logger
@@ -127,11 +128,11 @@ class Payment:
         values["tenant_number"] = normalize_tenant_number(self.tenant_number)
         values["gsi1pk"] = f"PAYMENT#{self.payment_id}"
         values["gsi1sk"] = "PAYMENT"
-        return {**self.key(), **aws.to_item(values)}
+        return {**self.key(), **dynamo.to_item(values)}
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Payment:
-        values = aws.from_item(item)
+        values = dynamo.from_item(item)
         return cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
 
     def as_api(self) -> dict[str, Any]:
@@ -212,7 +213,7 @@ class PaymentRepository:
             "ExpressionAttributeValues": {":pk": {"S": tenancy_pk(tenant_number)}, ":p": {"S": "PAYMENT#"}},
             "ConsistentRead": True,
         }
-        return [Payment.from_item(i) for i in aws.query_all(**kwargs)]
+        return [Payment.from_item(i) for i in dynamo.query_all(**kwargs)]
 
     def query_index(self, pk: str, sk_below: str | None = None) -> list[dict[str, Any]]:
         kwargs: dict[str, Any] = {"TableName": self.table, "ConsistentRead": True}
@@ -222,7 +223,7 @@ class PaymentRepository:
         else:
             kwargs["KeyConditionExpression"] = "pk = :pk AND sk < :below"
             kwargs["ExpressionAttributeValues"] = {":pk": {"S": pk}, ":below": {"S": sk_below}}
-        return [aws.from_item(i) for i in aws.query_all(**kwargs)]
+        return [dynamo.from_item(i) for i in dynamo.query_all(**kwargs)]
 
 
 def newest_first(payments: list[Payment]) -> list[Payment]:
@@ -258,7 +259,7 @@ def get_balance(tenant_number: str) -> dict[str, Any]:
         "ExpressionAttributeNames": {"#type": "type", "#status": "status"},
         "ConsistentRead": True,
     }
-    items = [aws.from_item(i) for i in aws.query_all(**kwargs)]
+    items = [dynamo.from_item(i) for i in dynamo.query_all(**kwargs)]
     tenancy = next((i for i in items if i["sk"] == "TENANCY"), {})
     balance_cents = int(tenancy.get("balance_cents", 0))
     balance_date = tenancy.get("balance_date")
@@ -324,7 +325,7 @@ def _stored_answer(account_id: str, key: str, request_hash: str) -> dict[str, An
         )
     if not item:
         return None
-    values = aws.from_item(item)
+    values = dynamo.from_item(item)
     if int(values.get("valid_until", 0)) <= clock.now_ts():
         return None
     if values.get("request_hash") != request_hash:
@@ -393,7 +394,7 @@ def create_payment(
                 "TableName": settings.tokens_table,
                 "Item": {
                     **_idempotency_key(account_id, idempotency_key),
-                    **aws.to_item(
+                    **dynamo.to_item(
                         {
                             "request_hash": request_hash,
                             "payment_id": payment.payment_id,
@@ -420,7 +421,7 @@ def create_payment(
                 "Item": {
                     "pk": {"S": f"PAYMENTS#{payment.created_at[:10]}"},
                     "sk": {"S": f"{payment.created_at}#{payment.payment_id}"},
-                    **aws.to_item({"tenant_number": payment.tenant_number, "payment_id": payment.payment_id}),
+                    **dynamo.to_item({"tenant_number": payment.tenant_number, "payment_id": payment.payment_id}),
                 },
             }
         },
@@ -539,7 +540,7 @@ def _mark_succeeded(payment: Payment, notification: VerifiedNotification) -> boo
                 "Item": {
                     "pk": {"S": f"PAYMENTS_PAID#{paris_day(paid_at)}"},
                     "sk": {"S": f"{paid_at}#{payment.payment_id}"},
-                    **aws.to_item(
+                    **dynamo.to_item(
                         {
                             "payment_id": payment.payment_id,
                             "tenant_number": payment.tenant_number,

@@ -13,9 +13,7 @@ from email.utils import formataddr, make_msgid, parseaddr
 from html import escape
 from typing import Protocol
 
-from oph.platform import aws
-from oph.platform.observability import count
-from oph.platform.settings import get_settings, on_reset
+from oph.platform.provider import Provider
 
 
 @dataclass(frozen=True)
@@ -99,38 +97,13 @@ def to_mime(email: Email, sender: str) -> bytes:
     return message.as_bytes()
 
 
-class SesMailer:
-    def send(self, email: Email) -> None:
-        settings = get_settings()
-        sender = email.sender or settings.mail_from
-        kwargs = {
-            "FromEmailAddress": sender,
-            "Destination": {"ToAddresses": email.to},
-            "Content": {"Raw": {"Data": to_mime(email, sender)}},
-        }
-        if settings.ses_configuration_set:
-            kwargs["ConfigurationSetName"] = settings.ses_configuration_set
-        with aws.unavailable_on_failure(retry_after=30):
-            aws.sesv2().send_email(**kwargs)
-        count("EmailsSent")
-
-
-_mailer: Mailer | None = None
+mailer: Provider[Mailer] = Provider.lazy("oph.platform.aws.ses", "SesMailer")
 
 
 def get_mailer() -> Mailer:
-    global _mailer
-    if _mailer is None:
-        _mailer = SesMailer()
-    return _mailer
+    return mailer()
 
 
-@on_reset
-def _reset_mailer() -> None:
-    set_mailer(None)
-
-
-def set_mailer(mailer: Mailer | None) -> None:
+def set_mailer(replacement: Mailer | None) -> None:
     """Tests inject a fake (e.g. one that fails) here; ``None`` restores SES."""
-    global _mailer
-    _mailer = mailer
+    mailer.set(replacement)

@@ -18,6 +18,7 @@ from oph.accounts.model import Account
 from oph.accounts.profile import get_holder, get_preferences, live_pending_email
 from oph.documents.model import PAYMENT_RECEIPT, DocumentRepository, sort_newest_first
 from oph.platform import aws, clock
+from oph.platform.aws import dynamo
 from oph.platform.errors import Unauthorized
 from oph.platform.settings import get_settings
 from oph.tenancy.store import TenancyRepository, tenancy_pk
@@ -56,7 +57,7 @@ def _account_attributes(account: Account) -> dict[str, Any]:
         )
     if not item:
         raise Unauthorized()
-    values = _public(aws.from_item(item))
+    values = _public(dynamo.from_item(item))
     values.pop("session_generation", None)  # an internal counter, not information about the person
     values["pending_email"] = live_pending_email(account)
     if values["pending_email"] is None:
@@ -72,11 +73,11 @@ def _tenancy_payments(account: Account) -> tuple[list[dict[str, Any]], set[str]]
         "ExpressionAttributeValues": {":pk": {"S": tenancy_pk(account.tenant_number)}, ":p": {"S": "PAYMENT#"}},
         "ConsistentRead": True,
     }
-    items = aws.query_all(**kwargs)
+    items = dynamo.query_all(**kwargs)
     mine: list[dict[str, Any]] = []
     others: set[str] = set()
     for item in items:
-        values = aws.from_item(item)
+        values = dynamo.from_item(item)
         if values.get("account_id", account.account_id) != account.account_id:
             # A co-holder's payment is theirs, not the caller's.
             others |= {str(values[k]) for k in ("id", "payment_id", "receipt_doc_id") if values.get(k)}

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from oph.platform import aws
+from oph.platform.aws import dynamo
 from oph.platform.settings import get_settings
 
 
@@ -160,7 +161,7 @@ class TenancyRepository:
                 "ConsistentRead": True,
             }
         }
-        items = aws.batch_get(request).get(self.table, [])
+        items = dynamo.batch_get(request).get(self.table, [])
         tenancy = next((_tenancy(i) for i in items if i["sk"]["S"] == "TENANCY"), None)
         holder = next((_holder(i) for i in items if i["sk"]["S"].startswith("HOLDER#")), None)
         return tenancy, holder
