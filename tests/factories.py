@@ -14,7 +14,8 @@ from oph.accounts import model as accounts
 from oph.platform import aws, clock
 from oph.platform.aws import dynamo
 from oph.platform.settings import get_settings
-from oph.tenancy.store import Holder, Tenancy, TenancyRepository
+from oph.tenancy.model import Holder, Tenancy
+from oph.tenancy.store import TenancyStore
 
 PASSWORD = "Correct-Cheval-Pile-42"
 
@@ -53,7 +54,7 @@ def make_tenant(
         balance_cents=balance_cents,
         balance_date=balance_date,
     )
-    repo = TenancyRepository()
+    repo = TenancyStore()
     repo.put_holder(holder)
     repo.put_tenancy(tenancy)
     return Tenant(holder, tenancy)

@@ -125,12 +125,13 @@ def test_the_holder_can_register_again(client, tenant, account, outbox):
 
 def test_the_holder_can_start_registration_step_1_again(client, runtime, outbox):
     from devserver.seed import seed
-    from oph.tenancy.store import Holder, TenancyRepository
+    from oph.tenancy.model import Holder
+    from oph.tenancy.store import TenancyStore
     from tests.factories import Tenant
 
     seed()
     holder = Holder("123456", "DUPOND", "Jean", "1975-09-10")
-    account = make_account(Tenant(holder, TenancyRepository().get_tenancy("123456")), "jean.dupond@exemple.com")
+    account = make_account(Tenant(holder, TenancyStore().get_tenancy("123456")), "jean.dupond@exemple.com")
     identity = {"tenant_number": "123456", "last_name": "DUPOND", "first_name": "Jean", "birth_date": "1975-09-10"}
     assert client.post("/v1/registrations/identity", identity).status == 409
     assert _delete(client, log_in(account).access_token).status == 204
@@ -144,11 +145,12 @@ def test_deleting_twice_with_the_same_token_is_401(client, account, outbox):
 
 
 def test_a_co_holders_account_is_untouched(client, tenant, account, outbox):
-    from oph.tenancy.store import Holder, TenancyRepository
+    from oph.tenancy.model import Holder
+    from oph.tenancy.store import TenancyStore
     from tests.factories import Tenant
 
     co_holder = Holder(tenant.holder.tenant_number, "MARTIN", "Paul", "1979-01-01")
-    TenancyRepository().put_holder(co_holder)
+    TenancyStore().put_holder(co_holder)
     other = make_account(Tenant(co_holder, tenant.tenancy))
     assert _delete(client, log_in(account).access_token).status == 204
     assert client.get("/v1/account", token=log_in(other).access_token).status == 200

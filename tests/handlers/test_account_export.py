@@ -10,7 +10,8 @@ from oph.documents.model import Document, DocumentRepository, tenant_prefix
 from oph.payments.service import Payment
 from oph.platform import aws
 from oph.platform.settings import get_settings
-from oph.tenancy.store import Holder, TenancyRepository
+from oph.tenancy.model import Holder
+from oph.tenancy.store import TenancyStore
 from tests.factories import PASSWORD, Tenant, log_in, make_account, make_tenant
 
 
@@ -59,7 +60,7 @@ def world(runtime):
     mine = make_tenant(last_name="MARTIN", first_name="Sophie", birth_date="1980-02-29")
     me = make_account(mine, "sophie@exemple.com")
     co_holder = Holder(mine.holder.tenant_number, "BERNARDIN", "Paulo", "1977-07-07")
-    TenancyRepository().put_holder(co_holder)
+    TenancyStore().put_holder(co_holder)
     co = make_account(Tenant(co_holder, mine.tenancy), "paulo.coholder@exemple.com")
     other = make_tenant(last_name="ZORGLUB", first_name="Xavier", birth_date="1966-06-06")
     stranger = make_account(other, "xavier.zorglub@exemple.com")

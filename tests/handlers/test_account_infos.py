@@ -7,7 +7,8 @@ import pytest
 from oph.accounts import model as accounts
 from oph.platform import aws
 from oph.platform.settings import get_settings
-from oph.tenancy.store import Holder, TenancyRepository
+from oph.tenancy.model import Holder
+from oph.tenancy.store import TenancyStore
 from tests.factories import Tenant, log_in, make_account, tenant_with_login
 
 CONTRACT_KEYS = {
@@ -67,7 +68,7 @@ def test_account_is_exactly_the_contract_body(client, me):
 
 def test_demo_tenant_address_comes_from_the_office_records(client, demo_tenant):
     holder = Holder("123456", "DUPOND", "Jean", "1975-09-10")
-    tenancy = TenancyRepository().get_tenancy("123456")
+    tenancy = TenancyStore().get_tenancy("123456")
     account = make_account(Tenant(holder, tenancy), "jean.dupond@exemple.com")
     body = client.get("/v1/account", token=log_in(account).access_token).json()
     assert body["address"] == {"line1": "10 Rue Hémet", "postal_code": "93300", "city": "AUBERVILLIERS"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from oph.documents.model import DocumentRepository
-from oph.tenancy.store import TenancyRepository
+from oph.tenancy.store import TenancyStore
 from tests.factories import make_account, make_tenant
 from tests.handlers.test_import_support import (
     NOTICE_HEADER,
@@ -54,7 +54,7 @@ def test_tenants_file_report_with_good_bad_and_duplicate_rows(runtime, aws):
     }
     assert read_report(aws, "imports/reports/locataires-2019.json") == report
     assert read_report(aws, "imports/reports/tenants/locataires-2019.json") == report
-    repo = TenancyRepository()
+    repo = TenancyStore()
     assert sorted(h.first_name for h in repo.list_holders(n1)) == ["Jean", "Marie"]
     assert repo.list_holders(n1)[0].birth_date in ("1975-09-10", "1977-01-02")
     tenancy = repo.get_tenancy(n1)
@@ -103,7 +103,7 @@ def test_notices_file_creates_one_notice_per_tenant_and_period(runtime, aws, out
     assert number in text and "Mai 2019" in text and "220,00 €" in text and "Provisions chauffage" in text
     assert notice.s3_key.startswith(f"tenants/{number}/")
     # the notices file's balance is newer than the tenants file's one
-    assert TenancyRepository().get_tenancy(number).balance_cents == 61068
+    assert TenancyStore().get_tenancy(number).balance_cents == 61068
     assert outbox() == []  # nobody has an account
 
 
@@ -156,11 +156,11 @@ def test_only_active_accounts_that_want_notice_emails_are_emailed(runtime, aws, 
 
 
 def test_co_holders_each_get_one_email(runtime, aws, outbox):
-    from oph.tenancy.store import Holder
+    from oph.tenancy.model import Holder
 
     tenant = make_tenant(fresh_number())
     other = Holder(tenant.holder.tenant_number, "MARTIN", "Paul", "1979-04-04")
-    TenancyRepository().put_holder(other)
+    TenancyStore().put_holder(other)
     from tests.factories import Tenant
 
     first, second = make_account(tenant), make_account(Tenant(other, tenant.tenancy))
@@ -218,12 +218,12 @@ def test_balances_later_date_wins_notices_file_on_a_tie(runtime, aws):
     run_import(runtime, aws, "tenants", "t1.csv", tenants)
     older = csv_bytes(NOTICE_HEADER, [f"{number};2019-05;2019-05-24;2019-06-10;Loyer;rent;1;50,00;2019-05-31"])
     run_import(runtime, aws, "notices", "older.csv", older)
-    assert TenancyRepository().get_tenancy(number).balance_cents == 10000
+    assert TenancyStore().get_tenancy(number).balance_cents == 10000
     tie = csv_bytes(NOTICE_HEADER, [f"{number};2019-06;2019-06-24;2019-07-10;Loyer;rent;1;75,00;01/06/2019"])
     run_import(runtime, aws, "notices", "tie.csv", tie)
-    assert TenancyRepository().get_tenancy(number).balance_cents == 7500
+    assert TenancyStore().get_tenancy(number).balance_cents == 7500
     run_import(runtime, aws, "tenants", "t1.csv", tenants)  # same date again: the notices file keeps it
-    assert TenancyRepository().get_tenancy(number).balance_cents == 7500
+    assert TenancyStore().get_tenancy(number).balance_cents == 7500
 
 
 def test_same_name_in_both_folders_keeps_both_reports(runtime, aws):
@@ -283,7 +283,7 @@ def test_demo_seed_goes_through_the_import_and_the_worker(runtime, aws, demo_ten
     for expected in ("123456", "DUPOND Jean", "10 Rue Hémet", "175,03 €", "7,76 €", "14,72 €", "19,55 €", "2,94 €"):
         assert expected in text, expected
     assert "Solde au 23/05/2019" in text and "610,68 €" in text and "10/06/2019" in text
-    tenancy = TenancyRepository().get_tenancy("123456")
+    tenancy = TenancyStore().get_tenancy("123456")
     assert (tenancy.contract_number, tenancy.balance_cents, tenancy.balance_date) == ("0123456-01", 61068, "2019-05-23")
 
 

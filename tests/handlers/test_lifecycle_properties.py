@@ -36,7 +36,8 @@ from oph.accounts.model import email_key
 from oph.platform import aws as oph_aws
 from oph.platform import clock
 from oph.platform.settings import get_settings
-from oph.tenancy.store import Holder, TenancyRepository
+from oph.tenancy.model import Holder
+from oph.tenancy.store import TenancyStore
 from tests.factories import make_tenant
 from tests.handlers.test_faults import assert_accounts_consistent, scan
 
@@ -119,7 +120,7 @@ class Lifecycle(RuleBasedStateMachine):
         self.now = 0
         sophie = make_tenant(last_name="MARTIN", first_name="Sophie", birth_date="1980-02-29")
         paul = Holder(sophie.holder.tenant_number, "MARTIN", "Paul", "1978-06-15")
-        TenancyRepository().put_holder(paul)
+        TenancyStore().put_holder(paul)
         awa = make_tenant(last_name="DIALLO", first_name="Awa", birth_date="1990-12-01")
         self.holders = [sophie.holder, paul, awa.holder]
         self.accounts: dict[int, Account] = {}

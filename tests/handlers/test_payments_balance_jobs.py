@@ -72,13 +72,13 @@ def test_balance_with_notices_and_payments(client, payer):
 
 
 def test_payments_before_the_imported_balance_are_not_pending(client, payer):
-    from oph.tenancy.store import TenancyRepository
+    from oph.tenancy.store import TenancyStore
 
     tenant, login = payer
     _pay(client, login, 22000)
     # a newer import (dated today in Paris, after the payment) already includes it
     today = clock.now().date().isoformat()
-    TenancyRepository().set_balance(tenant.holder.tenant_number, 39068, today, source="tenants")
+    TenancyStore().set_balance(tenant.holder.tenant_number, 39068, today, source="tenants")
     body = client.get("/v1/payments/balance", token=login.access_token).json()
     assert body["balance_cents"] == 39068
     assert body["balance_date"] == today

@@ -104,9 +104,10 @@ def query_of(url: str) -> dict[str, str]:
 
 def co_holder_login(tenant: Any) -> Any:
     """A second holder of the same tenancy, with an account and a session."""
-    from oph.tenancy.store import Holder, TenancyRepository
+    from oph.tenancy.model import Holder
+    from oph.tenancy.store import TenancyStore
     from tests.factories import Tenant, make_account
 
     holder = Holder(tenant.holder.tenant_number, "MARTIN", "Paul", "1979-03-14")
-    TenancyRepository().put_holder(holder)
+    TenancyStore().put_holder(holder)
     return log_in(make_account(Tenant(holder, tenant.tenancy)))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from oph.platform import aws
-from oph.tenancy.store import Holder, TenancyRepository
+from oph.tenancy.model import Holder
+from oph.tenancy.store import TenancyStore
 from tests.factories import make_account, make_tenant
 from tests.handlers.test_register_support import identity, new_email, problem, register
 
@@ -187,7 +188,7 @@ def test_fifty_failures_from_one_address_block_it(client, runtime, clock_offset)
 def test_co_holders_each_register_their_own_account(client, runtime, outbox):
     tenant = make_tenant(last_name="MARTIN", first_name="Sophie", birth_date="1980-02-29")
     number = tenant.holder.tenant_number
-    TenancyRepository().put_holder(Holder(number, "MARTIN-DIALLO", "Paul", "1978-06-15"))
+    TenancyStore().put_holder(Holder(number, "MARTIN-DIALLO", "Paul", "1978-06-15"))
     paul = {"tenant_number": number, "last_name": "martin diallo", "first_name": "paul", "birth_date": "1978-06-15"}
 
     reply = client.post(PATH, json=paul)

@@ -6,7 +6,7 @@ import subprocess
 
 from oph.documents.model import NOTICE, Document
 from oph.documents.notice_pdf import render_notice
-from oph.tenancy.store import Holder, Tenancy
+from oph.tenancy.model import Holder, Tenancy
 
 LINES = [
     ("Loyer", "rent", 17503),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from oph.documents.model import NOTICE, RECEIPT, Document
 from oph.payments.receipts import PAID, PARTIAL, Settlement, TenancySnapshot, render_receipt
-from oph.tenancy.store import Holder
+from oph.tenancy.model import Holder
 from tests.unit.test_notice_pdf import pdf_text
 
 LINES = [

@@ -20,7 +20,8 @@ from oph.platform.errors import CurrentPasswordInvalid, FieldErrors, Unauthorize
 from oph.platform.mail import Email, compose, get_mailer
 from oph.platform.observability import count, get_logger
 from oph.platform.settings import get_settings
-from oph.tenancy.store import Holder, Tenancy, TenancyRepository, tenancy_pk
+from oph.tenancy.model import Holder, Tenancy
+from oph.tenancy.store import TenancyStore, tenancy_pk
 
 PREFERENCE_NAMES = tuple(accounts.DEFAULT_PREFERENCES)
 # Token kinds whose outstanding links die with the account.
@@ -62,7 +63,7 @@ def live_pending_email(account: Account) -> str | None:
 
 def account_view(account: Account) -> dict[str, Any]:
     """The body of ``GET /v1/account`` (contract section 4), from the office's records and the account."""
-    found, holder = TenancyRepository().get_tenancy_and_holder(account.tenant_number, account.holder_id)
+    found, holder = TenancyStore().get_tenancy_and_holder(account.tenant_number, account.holder_id)
     tenancy = found or Tenancy(account.tenant_number)
     return {
         "tenant_number": account.tenant_number,

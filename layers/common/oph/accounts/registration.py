@@ -54,7 +54,8 @@ from oph.platform.mail import Email, compose, get_mailer
 from oph.platform.observability import count, get_logger
 from oph.platform.rate_limit_store import RateLimiter, hashed
 from oph.platform.settings import get_settings
-from oph.tenancy.store import Holder, TenancyRepository, normalize_tenant_number
+from oph.tenancy.model import Holder, normalize_tenant_number
+from oph.tenancy.store import TenancyStore
 
 TERMS_VERSION = "2024-01"  # version of the CGU the tenant accepts at step 2
 
@@ -168,7 +169,7 @@ def start_registration(
     if waits:
         raise TooManyRequests(retry_after=max(waits))
     lookup = number if _TENANT_NUMBER.fullmatch(number) else "-"  # never a key DynamoDB refuses
-    holders = TenancyRepository().list_holders(lookup)
+    holders = TenancyStore().list_holders(lookup)
     matching = [h for h in holders if h.matches(last_name, first_name, birth_date.strip())]
     if not matching:
         limiter.hit(TENANT_FAILURES, tenant_key, FAILURE_WINDOW)

@@ -23,7 +23,7 @@ from oph.platform.french import date_fr, euros, period_label
 from oph.platform.mail import compose, get_mailer
 from oph.platform.observability import count
 from oph.platform.settings import get_settings
-from oph.tenancy.store import TenancyRepository, tenancy_pk
+from oph.tenancy.store import TenancyStore, tenancy_pk
 
 # Tenants of one message are published by a few threads: rendering is CPU-bound, but each
 # notice also waits on S3 and DynamoDB, and those waits overlap (docs/PERFORMANCE.md).
@@ -57,7 +57,7 @@ def deliver_tenant(entry: Mapping[str, Any]) -> int:
     holders: list[Any] = (
         [NamedHolder(str(h["holder_id"]), str(h["last_name"]), str(h["first_name"])) for h in known]
         if known
-        else TenancyRepository().list_holders(number)
+        else TenancyStore().list_holders(number)
     )
     tenancy = entry.get("tenancy") or {}
     for document in documents:

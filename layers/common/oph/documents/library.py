@@ -16,7 +16,8 @@ from oph.platform import aws
 from oph.platform.errors import NotFound, ValidationFailed
 from oph.platform.observability import get_logger
 from oph.platform.settings import get_settings
-from oph.tenancy.store import TenancyRepository, normalize_tenant_number, tenancy_pk
+from oph.tenancy.model import normalize_tenant_number
+from oph.tenancy.store import TenancyStore, tenancy_pk
 
 URL_LIFETIME = 300
 _SAFE_FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.pdf$")
@@ -90,6 +91,6 @@ def _render_now(document: Document) -> None:
     """The import created the notice but its worker has not stored the PDF yet."""
     from oph.documents.delivery import publish_pdf
 
-    repository = TenancyRepository()
+    repository = TenancyStore()
     tenancy = repository.get_tenancy(document.tenant_number)
     publish_pdf(document, tenancy or {}, repository.list_holders(document.tenant_number))

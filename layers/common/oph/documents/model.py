@@ -14,7 +14,8 @@ from typing import Any
 from oph.platform import aws
 from oph.platform.aws import dynamo
 from oph.platform.settings import get_settings
-from oph.tenancy.store import normalize_tenant_number, tenancy_pk
+from oph.tenancy.model import normalize_tenant_number
+from oph.tenancy.store import tenancy_pk
 
 NOTICE = "notice"
 RECEIPT = "receipt"

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from oph.tenancy.store import normalize_tenant_number
+from oph.tenancy.model import normalize_tenant_number
 
 TENANTS = "tenants"
 NOTICES = "notices"

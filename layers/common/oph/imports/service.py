@@ -3,7 +3,7 @@ tenancies, balances and avis d'échéance, and a report ``imports/reports/<name>
 
 - ``tenants``: one row per holder (a tenant number on several rows = co-holders). Holders are
   written in batches; each tenancy is upserted and its balance set with
-  :meth:`TenancyRepository.set_balance` (the later ``balance_date`` wins, the notices file on a
+  :meth:`TenancyStore.set_balance` (the later ``balance_date`` wins, the notices file on a
   tie).
 - ``notices``: one row per notice line; each (tenant number, period) is one avis d'échéance.
   Its index item (``DOC#<id>``, id derived from tenant number and period) is created with a
@@ -47,7 +47,8 @@ from oph.platform.aws import dynamo
 from oph.platform.french import period_label
 from oph.platform.observability import count, get_logger
 from oph.platform.settings import get_settings
-from oph.tenancy.store import Holder, Tenancy, TenancyRepository, tenancy_pk
+from oph.tenancy.model import Holder, Tenancy
+from oph.tenancy.store import TenancyStore, tenancy_pk
 
 REPORTS_PREFIX = "imports/reports/"
 # Holders' names and ids per tenancy, written by the tenants import and read in batches by the
@@ -405,7 +406,7 @@ class ImportStore:
         self.bucket = bucket or settings.documents_bucket
         self.table = settings.tenants_table
         self.queue_url = settings.notice_queue_url
-        self.tenancy = TenancyRepository(self.table)
+        self.tenancy = TenancyStore(self.table)
 
     def read(self, key: str) -> bytes | None:
         try:
@@ -426,7 +427,7 @@ class ImportStore:
             )
 
     def put_holders(self, holders: list[tuple[Holder, int]]) -> list[int]:
-        """Batch-write holder items (same layout as ``TenancyRepository.put_holder``).
+        """Batch-write holder items (same layout as ``TenancyStore.put_holder``).
 
         Returns the lines of the holders that could not be written.
         """

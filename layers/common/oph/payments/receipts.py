@@ -31,7 +31,8 @@ from oph.platform.french import date_fr, date_long_fr, euros, period_label
 from oph.platform.mail import Attachment, compose, get_mailer
 from oph.platform.observability import count, get_logger
 from oph.platform.settings import get_settings
-from oph.tenancy.store import Holder, tenancy_pk
+from oph.tenancy.model import Holder
+from oph.tenancy.store import tenancy_pk
 
 PAID, PARTIAL, UNPAID = "paid", "partial", "unpaid"
 QUITTANCE, RECU = "quittance", "recu"

@@ -57,7 +57,8 @@ from oph.platform.errors import IdempotencyConflict, NotFound
 from oph.platform.french import date_long_fr, euros
 from oph.platform.observability import count, get_logger
 from oph.platform.settings import get_settings
-from oph.tenancy.store import normalize_tenant_number, tenancy_pk
+from oph.tenancy.model import normalize_tenant_number
+from oph.tenancy.store import tenancy_pk
 
 CREATED = "created"
 SUCCEEDED = systempay.SUCCEEDED
@@ -626,11 +627,11 @@ def _store_receipt_and_mail(payment: Payment) -> None:
     from oph.documents.model import PAYMENT_RECEIPT, Document, DocumentRepository, tenant_prefix
     from oph.payments.receipt_pdf import ReceiptDetails, render_receipt
     from oph.platform.mail import Attachment, compose, get_mailer
-    from oph.tenancy.store import TenancyRepository
+    from oph.tenancy.store import TenancyStore
 
     assert payment.paid_at is not None
     account = AccountRepository().get(payment.account_id)
-    tenancy = TenancyRepository().get_tenancy(payment.tenant_number)
+    tenancy = TenancyStore().get_tenancy(payment.tenant_number)
     holder = f"{account.first_name} {account.last_name}".strip() if account else ""
     paid = paris_moment(payment.paid_at)
     pdf = render_receipt(

@@ -21,7 +21,7 @@ from oph.platform import aws, clock
 from oph.platform.aws import dynamo
 from oph.platform.errors import Unauthorized
 from oph.platform.settings import get_settings
-from oph.tenancy.store import TenancyRepository, tenancy_pk
+from oph.tenancy.store import TenancyStore, tenancy_pk
 
 FILENAME = "mes-donnees.json"
 # Never exported: key attributes, secrets, and anything derived from them.
@@ -130,7 +130,7 @@ def _consents(account: Account) -> list[dict[str, Any]]:
 
 def export_personal_data(account: Account) -> dict[str, Any]:
     holder = get_holder(account)
-    tenancy = TenancyRepository().get_tenancy(account.tenant_number)
+    tenancy = TenancyStore().get_tenancy(account.tenant_number)
     payments, others_payments = _tenancy_payments(account)
     return {
         "generated_at": clock.iso_instant(),

@@ -1,0 +1,85 @@
+"""The office's tenancy records: holders (titulaires) and their tenancy (numéro d'intitulé).
+
+Written by the admin imports, read by registration, "Mes infos", the documents and the
+payments. Pure values and rules; the keys live in :mod:`oph.tenancy.store`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from dataclasses import dataclass
+
+
+def normalize_name(value: str) -> str:
+    """Letters and digits only, accents folded, case ignored: "N'Diaye" == "NDIAYE"."""
+    decomposed = unicodedata.normalize("NFKD", value)
+    return "".join(c for c in decomposed if c.isalnum() and not unicodedata.combining(c)).upper()
+
+
+def normalize_tenant_number(value: str) -> str:
+    """Spaces and leading zeros are ignored: " 00123 456" == "123456"."""
+    compact = "".join(value.split()).upper()
+    return compact.lstrip("0") or ("0" if compact else "")
+
+
+def holder_id_for(tenant_number: str, last_name: str, first_name: str, birth_date: str) -> str:
+    """Stable across re-imports: derived from what identifies the holder, never random."""
+    basis = "|".join(
+        (normalize_tenant_number(tenant_number), normalize_name(last_name), normalize_name(first_name), birth_date)
+    )
+    return hashlib.sha256(basis.encode()).hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class Holder:
+    tenant_number: str
+    last_name: str
+    first_name: str
+    birth_date: str  # YYYY-MM-DD
+
+    @property
+    def holder_id(self) -> str:
+        return holder_id_for(self.tenant_number, self.last_name, self.first_name, self.birth_date)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.last_name} {self.first_name}".strip()
+
+    def matches(self, last_name: str, first_name: str, birth_date: str) -> bool:
+        return (
+            normalize_name(self.last_name) == normalize_name(last_name)
+            and normalize_name(self.first_name) == normalize_name(first_name)
+            and self.birth_date == birth_date
+        )
+
+
+@dataclass(frozen=True)
+class Addressee:
+    """What the notice worker needs of a holder (recorded by the tenants import)."""
+
+    holder_id: str
+    last_name: str
+    first_name: str
+
+
+@dataclass(frozen=True)
+class Tenancy:
+    tenant_number: str
+    contract_number: str = ""
+    third_party_number: str = ""
+    address_line1: str = ""
+    postal_code: str = ""
+    city: str = ""
+    balance_cents: int | None = None
+    balance_date: str | None = None  # YYYY-MM-DD
+
+    def address(self) -> dict[str, str]:
+        return {"line1": self.address_line1, "postal_code": self.postal_code, "city": self.city}
+
+
+def balance_wins(stored_date: str | None, new_date: str, *, source: str) -> bool:
+    """The balance with the later date wins; on a tie the notices file wins (contract §5)."""
+    if not stored_date:
+        return True
+    return new_date > stored_date or (source == "notices" and new_date == stored_date)

@@ -1,0 +1,55 @@
+"""TenancyStore and its twin obey the same contract."""
+
+from __future__ import annotations
+
+from oph.tenancy.model import Holder, Tenancy
+from oph.tenancy.store import TenancyStore
+from tests.stores.conftest import twin_or_real
+from tests.twins.tenancy import MemoryTenancyStore
+
+store = twin_or_real(TenancyStore, MemoryTenancyStore)
+
+JEAN = Holder("00123456", "DUPOND", "Jean", "1975-09-10")
+MARIE = Holder("123456", "DUPOND", "Marie", "1977-01-02")
+
+
+def test_holders_are_listed_by_normalised_tenant_number(store):
+    store.put_holder(JEAN)
+    store.put_holders([MARIE])
+    assert {h.first_name for h in store.list_holders(" 123 456")} == {"Jean", "Marie"}
+    assert store.get_holder("123456", JEAN.holder_id).first_name == "Jean"
+    assert store.get_holder("123456", "nobody") is None
+    assert store.list_holders("") == []
+
+
+def test_tenancy_keeps_its_balance_across_descriptive_updates(store):
+    store.put_tenancy(Tenancy("123456", "C1", "T1", "10 Rue Hémet", "93300", "AUBERVILLIERS", 61068, "2019-05-23"))
+    store.put_tenancy(Tenancy("123456", "C1", "T1", "10 Rue Hémet", "93300", "AUBERVILLIERS"))
+    tenancy = store.get_tenancy("123456")
+    assert (tenancy.address_line1, tenancy.balance_cents, tenancy.balance_date) == ("10 Rue Hémet", 61068, "2019-05-23")
+
+
+def test_the_later_balance_wins_and_the_notices_file_wins_a_tie(store):
+    store.put_tenancy(Tenancy("123456", balance_cents=100, balance_date="2019-05-23"))
+    assert store.set_balance("123456", 50, "2019-05-01", source="notices") is False
+    assert store.set_balance("123456", 70, "2019-05-23", source="tenants") is False
+    assert store.set_balance("123456", 80, "2019-05-23", source="notices") is True
+    assert store.set_balance("123456", 90, "2019-06-01", source="tenants") is True
+    assert store.get_tenancy("123456").balance_cents == 90
+
+
+def test_tenancy_and_holder_in_one_read(store):
+    store.put_tenancy(Tenancy("123456", "C1"))
+    store.put_holder(JEAN)
+    tenancy, holder = store.get_tenancy_and_holder("123456", JEAN.holder_id)
+    assert tenancy.contract_number == "C1" and holder.last_name == "DUPOND"
+    assert store.get_tenancy_and_holder("999", "x") == (None, None)
+
+
+def test_import_view_gives_known_tenancies_with_their_addressees(store):
+    store.put_tenancy(Tenancy("123456", "C1"))
+    store.put_addressees("123456", [MARIE])
+    store.put_addressees("123456", [JEAN])  # a later file adds, never drops
+    found = store.tenancies_for_import(["123456", "999999"])
+    assert set(found) == {"123456"}
+    assert [a.first_name for a in found["123456"].addressees] == ["Jean", "Marie"]

@@ -1,0 +1,73 @@
+"""Twin of :class:`oph.tenancy.store.TenancyStore`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+
+from oph.tenancy.model import Addressee, Holder, Tenancy, balance_wins, normalize_tenant_number
+from oph.tenancy.store import ImportedTenancy
+
+
+class MemoryTenancyStore:
+    def __init__(self) -> None:
+        self.holders: dict[str, dict[str, Holder]] = {}
+        self.tenancies: dict[str, Tenancy] = {}
+        self.balance_sources: dict[str, str] = {}
+        self.addressees: dict[str, dict[str, Addressee]] = {}
+
+    def put_holder(self, holder: Holder) -> None:
+        number = normalize_tenant_number(holder.tenant_number)
+        self.holders.setdefault(number, {})[holder.holder_id] = replace(holder, tenant_number=number)
+
+    def put_holders(self, holders: list[Holder]) -> list[Holder]:
+        for holder in holders:
+            self.put_holder(holder)
+        return []
+
+    def list_holders(self, tenant_number: str) -> list[Holder]:
+        return list(self.holders.get(normalize_tenant_number(tenant_number), {}).values())
+
+    def get_holder(self, tenant_number: str, holder_id: str) -> Holder | None:
+        return self.holders.get(normalize_tenant_number(tenant_number), {}).get(holder_id)
+
+    def put_tenancy(self, tenancy: Tenancy) -> None:
+        number = normalize_tenant_number(tenancy.tenant_number)
+        current = self.tenancies.get(number)
+        self.tenancies[number] = replace(
+            tenancy,
+            tenant_number=number,
+            balance_cents=current.balance_cents if current else None,
+            balance_date=current.balance_date if current else None,
+        )
+        if tenancy.balance_cents is not None and tenancy.balance_date:
+            self.set_balance(number, tenancy.balance_cents, tenancy.balance_date, source="tenants")
+
+    def set_balance(self, tenant_number: str, balance_cents: int, balance_date: str, *, source: str) -> bool:
+        number = normalize_tenant_number(tenant_number)
+        current = self.tenancies.get(number) or Tenancy(number)
+        if not balance_wins(current.balance_date, balance_date, source=source):
+            return False
+        self.tenancies[number] = replace(current, balance_cents=balance_cents, balance_date=balance_date)
+        self.balance_sources[number] = source
+        return True
+
+    def get_tenancy(self, tenant_number: str) -> Tenancy | None:
+        return self.tenancies.get(normalize_tenant_number(tenant_number))
+
+    def get_tenancy_and_holder(self, tenant_number: str, holder_id: str) -> tuple[Tenancy | None, Holder | None]:
+        return self.get_tenancy(tenant_number), self.get_holder(tenant_number, holder_id)
+
+    def put_addressees(self, tenant_number: str, holders: list[Holder]) -> None:
+        known = self.addressees.setdefault(normalize_tenant_number(tenant_number), {})
+        for h in holders:
+            known[h.holder_id] = Addressee(h.holder_id, h.last_name, h.first_name)
+
+    def tenancies_for_import(self, numbers: Iterable[str]) -> dict[str, ImportedTenancy]:
+        found = {}
+        for number in set(numbers):
+            tenancy = self.tenancies.get(number)
+            if tenancy is not None:
+                names = sorted(self.addressees.get(number, {}).values(), key=lambda a: (a.last_name, a.first_name))
+                found[number] = ImportedTenancy(tenancy, names)
+        return found
