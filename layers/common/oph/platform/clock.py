@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+PARIS = ZoneInfo("Europe/Paris")
 
 _offset_seconds: float = 0.0
 
@@ -15,10 +18,6 @@ _offset_seconds: float = 0.0
 def set_offset(seconds: float) -> None:
     global _offset_seconds
     _offset_seconds = float(seconds)
-
-
-def get_offset() -> float:
-    return _offset_seconds
 
 
 def now_ts() -> float:
@@ -37,3 +36,21 @@ def iso_instant(moment: datetime | None = None) -> str:
 
 def today() -> str:
     return now().date().isoformat()
+
+
+def paris_moment(instant: str) -> datetime:
+    """An instant as the contract writes it (``YYYY-MM-DDTHH:MM:SSZ``) in Paris local time.
+
+    Every date or time a person reads is Paris time (contract section 1); the API's own
+    instants stay UTC.
+    """
+    return datetime.strptime(instant[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC).astimezone(PARIS)
+
+
+def paris_date(instant: str) -> str:
+    """The Paris calendar day (``YYYY-MM-DD``) of a UTC instant."""
+    return paris_moment(instant).date().isoformat()
+
+
+def paris_today() -> str:
+    return now().astimezone(PARIS).date().isoformat()

@@ -133,10 +133,6 @@ class TooManyRequests(ApiError):
     status, code, title = 429, "too_many_requests", "Trop de tentatives. Veuillez réessayer plus tard."
 
 
-class NotImplementedYet(ApiError):
-    status, code, title = 501, "not_implemented", "Cette fonctionnalité n'est pas encore disponible."
-
-
 class ServiceUnavailable(ApiError):
     status, code = 503, "service_unavailable"
     title = "Le service est momentanément indisponible. Veuillez réessayer dans quelques instants."
