@@ -12,10 +12,11 @@ from pydantic_core import PydanticCustomError
 from oph.accounts import email_change
 from oph.accounts import pages as account_pages
 from oph.accounts import profile as account_service
+from oph.accounts.access_tokens import authenticate
 from oph.platform.http import Api, RequestModel, empty_response, json_response, principal
 from oph.privacy import export as data_export
 
-api = Api(public=["GET /links/confirm-email"])
+api = Api(public=["GET /links/confirm-email"], authenticate=authenticate)
 app = api.resolver
 
 TAGS = ["Compte"]

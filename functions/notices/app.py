@@ -10,9 +10,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from pydantic import BaseModel, field_validator
 from pydantic_core import PydanticCustomError
 
+from oph.accounts.access_tokens import authenticate
 from oph.platform.http import Api, RequestModel, json_response, principal
 
-api = Api()
+api = Api(authenticate=authenticate)
 app = api.resolver
 TAGS = ["Documents"]
 _PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from pydantic import BaseModel, Field, field_validator
 from pydantic_core import PydanticCustomError
 
+from oph.accounts.access_tokens import authenticate
 from oph.payments import pages as payment_pages
 from oph.payments import service as payments
 from oph.payments import systempay
@@ -23,7 +24,7 @@ PAGES = [
     "POST /sandbox/payment",
     "POST /sandbox/payment/submit",
 ]
-api = Api(public=[NOTIFICATION, *PAGES], form_routes=[NOTIFICATION])
+api = Api(public=[NOTIFICATION, *PAGES], form_routes=[NOTIFICATION], authenticate=authenticate)
 app = api.resolver
 
 
