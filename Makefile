@@ -9,7 +9,7 @@ export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 ENV ?= dev
 
-.PHONY: test-deployed dev test lint format types validate openapi openapi-check unit handlers e2e fuzz bench build deploy system-deps clean
+.PHONY: test-deployed dev test lint arch format types validate openapi openapi-check unit handlers stores e2e fuzz bench build deploy system-deps clean
 
 $(STAMP): requirements-dev.txt requirements-nodeps-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,9 +22,9 @@ $(STAMP): requirements-dev.txt requirements-nodeps-dev.txt
 dev: $(STAMP)
 	$(BIN)/python -m devserver
 
-## make test: lint, types, template validation, OpenAPI sync, unit, handler and end-to-end tests
-test: $(STAMP) system-deps lint types validate openapi-check
-	$(BIN)/python -m pytest tests/unit tests/handlers -n 2 -q
+## make test: lint, architecture, types, template validation, OpenAPI sync, unit, store contract, handler and end-to-end tests
+test: $(STAMP) system-deps lint arch types validate openapi-check
+	$(BIN)/python -m pytest tests/unit tests/stores tests/handlers -n 2 -q
 	$(BIN)/python -m pytest tests/e2e -q
 
 system-deps:
@@ -33,6 +33,13 @@ system-deps:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+## make arch: complexity <= 15 (ruff C901), import contracts (import-linter, pyproject.toml), store/handler/size rules (scripts/check_architecture.py), dead code (vulture)
+arch: $(STAMP)
+	$(BIN)/ruff check layers --select C901
+	PYTHONPATH=layers/common:. $(BIN)/lint-imports
+	$(BIN)/python scripts/check_architecture.py
+	$(BIN)/vulture --min-confidence 80 layers/common/oph functions devserver scripts
 
 format: $(STAMP)
 	$(BIN)/ruff format .
@@ -53,6 +60,9 @@ openapi-check: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit -q
+
+stores: $(STAMP)
+	$(BIN)/python -m pytest tests/stores -q
 
 handlers: $(STAMP)
 	$(BIN)/python -m pytest tests/handlers -n 2 -q
@@ -79,4 +89,4 @@ deploy: build
 	$(BIN)/sam deploy --config-env $(ENV)
 
 clean:
-	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

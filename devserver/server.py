@@ -21,18 +21,17 @@ import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import boto3
 
-from devserver import events, outbox
+from devserver import dev_endpoints, events, outbox
 from devserver import template as tpl
 from devserver.aws_local import LocalAws, create_resources
+from devserver.dev_endpoints import problem
 
 MAX_DEV_BODY = 50 * 1024 * 1024
-SWAGGER_DIR = None  # resolved lazily from the installed Powertools package
 
 # ----------------------------------------------------------------- worker side
 _runtime: Any = None
@@ -228,235 +227,93 @@ class DevServer:
         return None
 
 
-def _problem(
-    status: int, code: str, title: str, request_id: str, extra: dict[str, Any] | None = None
-) -> tuple[int, dict[str, str], bytes]:
-    body = {
-        "type": "about:blank",
-        "status": status,
-        "code": code,
-        "title": title,
-        "request_id": request_id,
-        **(extra or {}),
-    }
-    return status, {"Content-Type": "application/problem+json"}, json.dumps(body, ensure_ascii=False).encode()
+class Handler(BaseHTTPRequestHandler):
+    """One HTTP request of the local server: the API through the worker pool, or ``/_dev``."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "oph-devserver"
+    dev: DevServer  # set by make_handler
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        if os.environ.get("DEV_ACCESS_LOG"):
+            sys.stderr.write(f"{self.command} {self.path.split('?')[0]} -> {args[1] if len(args) > 1 else ''}\n")
+
+    def _read_body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _send(self, status: int, headers: dict[str, str], body: bytes, request_id: str) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                self.send_header(name, value)
+        if not any(k.lower() == "x-request-id" for k in headers):
+            self.send_header("X-Request-Id", request_id)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _handle(self) -> None:
+        request_id = str(uuid.uuid4())
+        parts = urlsplit(self.path)
+        path, query = parts.path, parts.query
+        body = self._read_body()
+        try:
+            if path.startswith("/_dev/"):
+                params = {k: v[0] for k, v in parse_qs(query).items()}
+                request = dev_endpoints.DevRequest(self.command, path, params, body, request_id)
+                status, headers, payload = dev_endpoints.dispatch(self.dev, request)
+            else:
+                status, headers, payload = self._api(path, query, body, request_id)
+        except Exception as exc:  # the server must answer, whatever happened behind it
+            sys.stderr.write(f"devserver: {type(exc).__name__} on {self.command} {path}\n")
+            status, headers, payload = problem(500, "internal_error", "Une erreur interne est survenue.", request_id)
+        self._send(status, headers, payload, request_id)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle
+
+    def _api(self, path: str, query: str, body: bytes, request_id: str) -> tuple[int, dict[str, str], bytes]:
+        server = self.dev
+        if not server.ready:
+            return problem(
+                503, "service_unavailable", "Le serveur local démarre, réessayez dans un instant.", request_id
+            )
+        found = server.match(self.command, path)
+        if found is None:
+            return problem(404, "not_found", "Ressource introuvable.", request_id)
+        fn, route, params = found
+        event = events.api_event(
+            self.command,
+            path,
+            resource=route.path,
+            path_parameters=params,
+            query=query,
+            headers=list(self.headers.items()),
+            body=body,
+            source_ip=self.client_address[0],
+        )
+        event["requestContext"]["requestId"] = request_id
+        result = server.invoke(fn.logical_id, event)
+        headers = {k: str(v) for k, v in (result.get("headers") or {}).items()}
+        for name, values in (result.get("multiValueHeaders") or {}).items():
+            headers[name] = ", ".join(str(v) for v in values)
+        raw = result.get("body") or ""
+        if result.get("isBase64Encoded"):
+            import base64
+
+            return int(result.get("statusCode", 200)), headers, base64.b64decode(raw)
+        return int(result.get("statusCode", 200)), headers, raw.encode("utf-8")
 
 
-def _json(body: Any, status: int = 200) -> tuple[int, dict[str, str], bytes]:
-    return status, {"Content-Type": "application/json; charset=utf-8"}, json.dumps(body, ensure_ascii=False).encode()
-
-
-def _swagger_file(name: str) -> bytes:
-    import aws_lambda_powertools.event_handler.openapi.swagger_ui as swagger
-
-    return (Path(swagger.__file__).parent / name).read_bytes()
-
-
-SWAGGER_HTML = """<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>Mon espace locataire — API</title>
-<link rel="stylesheet" href="/_dev/swagger/swagger-ui.min.css"></head><body><div id="swagger-ui"></div>
-<script src="/_dev/swagger/swagger-ui-bundle.min.js"></script>
-<script src="/_dev/swagger/init.js"></script></body></html>"""
-SWAGGER_INIT = b"window.ui = SwaggerUIBundle({url: '/_dev/openapi.json', dom_id: '#swagger-ui'});"
+class DevHTTPServer(ThreadingHTTPServer):
+    # Races in the e2e tier open 20+ connections at once: the default backlog of 5 resets some.
+    request_queue_size = 128
+    daemon_threads = True
 
 
 def make_handler(server: DevServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        server_version = "oph-devserver"
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-            if os.environ.get("DEV_ACCESS_LOG"):
-                sys.stderr.write(f"{self.command} {self.path.split('?')[0]} -> {args[1] if len(args) > 1 else ''}\n")
-
-        def _read_body(self) -> bytes:
-            length = int(self.headers.get("Content-Length") or 0)
-            return self.rfile.read(length) if length else b""
-
-        def _send(self, status: int, headers: dict[str, str], body: bytes, request_id: str) -> None:
-            self.send_response(status)
-            for name, value in headers.items():
-                if name.lower() not in ("content-length", "connection", "transfer-encoding"):
-                    self.send_header(name, value)
-            if not any(k.lower() == "x-request-id" for k in headers):
-                self.send_header("X-Request-Id", request_id)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(body)
-
-        def _handle(self) -> None:
-            request_id = str(uuid.uuid4())
-            parts = urlsplit(self.path)
-            path, query = parts.path, parts.query
-            body = self._read_body()
-            try:
-                if path.startswith("/_dev/"):
-                    status, headers, payload = self._dev(path, query, body, request_id)
-                else:
-                    status, headers, payload = self._api(path, query, body, request_id)
-            except Exception as exc:  # the server must answer, whatever happened behind it
-                sys.stderr.write(f"devserver: {type(exc).__name__} on {self.command} {path}\n")
-                status, headers, payload = _problem(
-                    500, "internal_error", "Une erreur interne est survenue.", request_id
-                )
-            self._send(status, headers, payload, request_id)
-
-        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle
-
-        def _api(self, path: str, query: str, body: bytes, request_id: str) -> tuple[int, dict[str, str], bytes]:
-            if not server.ready:
-                return _problem(
-                    503, "service_unavailable", "Le serveur local démarre, réessayez dans un instant.", request_id
-                )
-            found = server.match(self.command, path)
-            if found is None:
-                return _problem(404, "not_found", "Ressource introuvable.", request_id)
-            fn, route, params = found
-            event = events.api_event(
-                self.command,
-                path,
-                resource=route.path,
-                path_parameters=params,
-                query=query,
-                headers=list(self.headers.items()),
-                body=body,
-                source_ip=self.client_address[0],
-            )
-            event["requestContext"]["requestId"] = request_id
-            result = server.invoke(fn.logical_id, event)
-            headers = {k: str(v) for k, v in (result.get("headers") or {}).items()}
-            for name, values in (result.get("multiValueHeaders") or {}).items():
-                headers[name] = ", ".join(str(v) for v in values)
-            raw = result.get("body") or ""
-            if result.get("isBase64Encoded"):
-                import base64
-
-                payload = base64.b64decode(raw)
-            else:
-                payload = raw.encode("utf-8")
-            return int(result.get("statusCode", 200)), headers, payload
-
-        def _dev(self, path: str, query: str, body: bytes, request_id: str) -> tuple[int, dict[str, str], bytes]:
-            method = self.command
-            params = {k: v[0] for k, v in parse_qs(query).items()}
-            if path == "/_dev/health" and method == "GET":
-                if server.ready:
-                    return _json({"status": "ok"})
-                return _problem(503, "service_unavailable", "Le serveur local démarre.", request_id)
-            if path == "/_dev/openapi.json" and method == "GET":
-                return (
-                    200,
-                    {"Content-Type": "application/json; charset=utf-8"},
-                    (tpl.ROOT / "docs" / "openapi.json").read_bytes(),
-                )
-            if path == "/_dev/docs" and method == "GET":
-                return 200, {"Content-Type": "text/html; charset=utf-8"}, SWAGGER_HTML.encode()
-            if path.startswith("/_dev/swagger/") and method == "GET":
-                name = path.rsplit("/", 1)[-1]
-                if name == "init.js":
-                    return 200, {"Content-Type": "text/javascript"}, SWAGGER_INIT
-                if name in ("swagger-ui.min.css", "swagger-ui-bundle.min.js"):
-                    kind = "text/css" if name.endswith(".css") else "text/javascript"
-                    return 200, {"Content-Type": kind, "Cache-Control": "max-age=3600"}, _swagger_file(name)
-            if not server.ready:
-                return _problem(503, "service_unavailable", "Le serveur local démarre.", request_id)
-            try:
-                data = json.loads(body.decode("utf-8")) if body and not path.startswith("/_dev/imports/") else {}
-            except (UnicodeDecodeError, ValueError):
-                return _problem(400, "malformed_json", "Le corps de la requête n'est pas un JSON valide.", request_id)
-            if not isinstance(data, dict):
-                data = {}
-            if path == "/_dev/outbox" and method == "GET":
-                return _json({"messages": outbox.messages()})
-            if path.startswith("/_dev/imports/") and method == "POST":
-                kind = path.rsplit("/", 1)[-1]
-                name = params.get("name", "")
-                if kind not in ("tenants", "notices") or not name or "/" in name or not name.endswith(".csv"):
-                    return _problem(
-                        422,
-                        "validation_error",
-                        "Certains champs sont invalides.",
-                        request_id,
-                        {
-                            "errors": [
-                                {
-                                    "field": "name",
-                                    "code": "invalid_format",
-                                    "message": "Nom de fichier .csv attendu (kind = tenants ou notices).",
-                                }
-                            ]
-                        },
-                    )
-                return _json(server.import_file(kind, name, body))
-            if path == "/_dev/clock" and method == "POST":
-                offset = data.get("offset_seconds")
-                if not isinstance(offset, int | float) or isinstance(offset, bool):
-                    return _problem(
-                        422,
-                        "validation_error",
-                        "Certains champs sont invalides.",
-                        request_id,
-                        {
-                            "errors": [
-                                {
-                                    "field": "offset_seconds",
-                                    "code": "invalid_format",
-                                    "message": "Nombre de secondes attendu.",
-                                }
-                            ]
-                        },
-                    )
-                server.offset = float(offset)
-                now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + server.offset))
-                return _json({"offset_seconds": offset, "now": now})
-            if path == "/_dev/reset" and method == "POST":
-                server.reset()
-                return _json({"status": "reset"})
-            if path == "/_dev/ses-events" and method == "POST":
-                if data.get("type") not in ("Bounce", "Complaint") or not isinstance(data.get("email"), str):
-                    return _problem(
-                        422,
-                        "validation_error",
-                        "Certains champs sont invalides.",
-                        request_id,
-                        {
-                            "errors": [
-                                {
-                                    "field": "type",
-                                    "code": "invalid_format",
-                                    "message": "Bounce ou Complaint, avec email.",
-                                }
-                            ]
-                        },
-                    )
-                server.ses_event(data["type"], data["email"])
-                return _json({"status": "delivered"})
-            if path == "/_dev/accounts/status" and method == "POST":
-                if not isinstance(data.get("email"), str) or not isinstance(data.get("disabled"), bool):
-                    return _problem(
-                        422,
-                        "validation_error",
-                        "Certains champs sont invalides.",
-                        request_id,
-                        {
-                            "errors": [
-                                {
-                                    "field": "disabled",
-                                    "code": "invalid_format",
-                                    "message": "email et disabled (booléen) attendus.",
-                                }
-                            ]
-                        },
-                    )
-                found = server.call(
-                    "oph.accounts.admin:set_disabled", {"email": data["email"], "disabled": data["disabled"]}
-                )
-                if not found:
-                    return _problem(404, "not_found", "Aucun compte pour cette adresse.", request_id)
-                return _json({"email": data["email"].strip().lower(), "disabled": data["disabled"]})
-            return _problem(404, "not_found", "Ressource introuvable.", request_id)
-
-    return Handler
+    return type("BoundHandler", (Handler,), {"dev": server})
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -469,8 +326,7 @@ def main(argv: list[str] | None = None) -> None:
 
     started = time.monotonic()
     server = DevServer(args.host, args.port, args.workers, args.moto_port)
-    httpd = ThreadingHTTPServer((args.host, args.port), make_handler(server))
-    httpd.daemon_threads = True
+    httpd = DevHTTPServer((args.host, args.port), make_handler(server))
     server.port = httpd.server_address[1]
     server.public_base_url = f"http://{args.host}:{server.port}"
     threading.Thread(target=httpd.serve_forever, daemon=True).start()

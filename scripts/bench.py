@@ -167,7 +167,7 @@ def warm_latency(rows: list[list[str]]) -> dict[str, Any]:
     with _InProcess() as env:
         # Baseline: one DynamoDB GetItem (of the caller's account item, a real one) through
         # the same edge and resolver.
-        from oph.accounts.model import account_key
+        from oph.accounts.account_store import account_key
         from oph.platform import aws
         from oph.platform.http import Api
         from oph.platform.settings import get_settings

@@ -32,7 +32,8 @@ from oph.platform.settings import reset_caches
 reset_caches()
 create_resources("https://app.bench")
 from tests.factories import make_tenant, make_account, log_in
-from oph.documents.model import NOTICE, Document, DocumentRepository, tenant_prefix
+from oph.documents.model import NOTICE, Document, tenant_prefix
+from oph.documents.store import DocumentStore
 tenant = make_tenant(tenant_number="424242", balance_cents=0, balance_date="2019-06-15")
 account = make_account(tenant, "memoire@exemple.com")
 login = log_in(account)
@@ -48,7 +49,7 @@ for i in range(100):
         s3_key=f"{tenant_prefix(number)}notices/avis-echeance-2019-05.pdf", filename="avis-echeance-2019-05.pdf",
         period="2019-05", due_date="2019-06-10", amount_due_cents=22000,
         extra={"lines": lines, "balance_cents": 22000, "balance_date": "2019-05-23"})
-    DocumentRepository().put(d)
+    DocumentStore().put(d)
     docs.append({"tenant_number": number, "documents": [d.__dict__],
                  "holders": [{"holder_id": f"h{number}", "last_name": "DUPOND", "first_name": "Jean"}],
                  "tenancy": {"tenant_number": number, "address_line1": "10 Rue Hémet", "postal_code": "93300", "city": "AUBERVILLIERS"}})

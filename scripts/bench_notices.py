@@ -49,7 +49,8 @@ for _ in range(100):
 try:
     from devserver.aws_local import create_resources
     from oph.documents.delivery import deliver_batch
-    from oph.documents.model import NOTICE, Document, DocumentRepository, tenant_prefix
+    from oph.documents.model import NOTICE, Document, tenant_prefix
+    from oph.documents.store import DocumentStore
     from oph.platform.settings import reset_caches
 
     reset_caches()
@@ -71,7 +72,7 @@ try:
         "balance_date": "2019-05-23",
     }
     entries = []
-    repo = DocumentRepository()
+    repo = DocumentStore()
     for i in range(count):
         number = str(200000 + i)
         document = Document(

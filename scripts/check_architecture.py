@@ -1,12 +1,20 @@
-"""The shape rules of ``layers/common/oph`` that a linter does not check (``make arch``).
+"""The architecture rules that a linter does not check (``make arch``).
 
 1. Every AWS call and every DynamoDB expression lives in a store or adapter module (a module
    whose path contains ``store`` or ``adapters``) or in the platform's AWS package
-   (``oph/platform/aws``). Anywhere else, importing ``boto3``/``botocore`` or the platform's
-   AWS package, or writing a DynamoDB request key (``ConditionExpression``, ``TableName``…), is
-   a violation.
-2. No module over 400 lines, no function over 60 lines (complexity over 15 is ruff's C901).
-3. No private helper (``_name``) imported from another module.
+   (``oph/platform/aws``). Anywhere else in ``layers/common/oph``, importing ``boto3``/``botocore``
+   or the platform's AWS package, or writing a DynamoDB request key (``ConditionExpression``,
+   ``TableName``…), is a violation.
+2. Handlers (``functions/**.py``) never import ``boto3``/``botocore``, ``oph.platform.aws`` nor a
+   store or adapter module: they call use cases. import-linter's contract ``handlers-no-aws``
+   (pyproject.toml) says the same for the names its wildcards can match (``oph.*.store``,
+   ``oph.*.adapters``); this check also catches ``oph.<context>.<name>_store`` modules.
+3. No module over 400 lines, no function over 60 lines in ``oph`` (complexity over 15 is ruff's
+   C901).
+4. No private helper (``_name``) imported from another ``oph`` module, in ``oph`` or a handler.
+
+The order of the bounded contexts (platform <- tenancy <- accounts <- documents <- payments |
+imports <- privacy) is import-linter's contract ``oph-layers``, not this script's.
 
 ``--report`` prints the counts (for the closing notes) and exits 0; without it, any violation
 exits 1 with one line per violation.
@@ -22,6 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "layers" / "common" / "oph"
+HANDLERS = ROOT / "functions"
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 60
 DYNAMODB_KEYS = frozenset(
@@ -37,7 +46,7 @@ DYNAMODB_KEYS = frozenset(
         "TableName",
     }
 )
-AWS_MODULES = ("boto3", "botocore", "oph.platform.aws", "oph.aws")
+AWS_MODULES = ("boto3", "botocore", "oph.platform.aws")
 
 
 @dataclass
@@ -48,14 +57,40 @@ class Findings:
     long_modules: list[str] = field(default_factory=list)
     long_functions: list[str] = field(default_factory=list)
     private_imports: list[str] = field(default_factory=list)
+    handler_imports: list[str] = field(default_factory=list)
 
     def violations(self) -> list[str]:
-        return [*self.aws_call_sites, *self.long_modules, *self.long_functions, *self.private_imports]
+        """One line per violation, by file then line (an expression can hold several AWS uses)."""
+        lines = {
+            *self.aws_call_sites,
+            *self.handler_imports,
+            *self.long_modules,
+            *self.long_functions,
+            *self.private_imports,
+        }
+        return sorted(lines, key=_file_then_line)
+
+
+def _file_then_line(line: str) -> tuple[str, int, str]:
+    path, _, rest = line.partition(":")
+    number, _, message = rest.partition(":")
+    return (path, int(number), message) if number.isdigit() else (path, 0, rest)
 
 
 def is_store(path: Path) -> bool:
     rel = path.relative_to(PACKAGE).as_posix()
     return "store" in rel or "adapters" in rel or rel.startswith("platform/aws/")
+
+
+def module_path(name: str) -> Path | None:
+    """The file of the ``oph`` module ``name`` (``oph.tenancy.store``), or None if it is not one."""
+    if name != "oph" and not name.startswith("oph."):
+        return None
+    base = PACKAGE.parent.joinpath(*name.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def module_name(path: Path) -> str:
@@ -88,6 +123,49 @@ def _root_name(node: ast.AST) -> str | None:
     return node.id if isinstance(node, ast.Name) else None
 
 
+def check_private_imports(tree: ast.Module, rel: str, findings: Findings) -> None:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("oph"):
+            for alias in node.names:
+                if alias.name.startswith("_") and not alias.name.startswith("__"):
+                    findings.private_imports.append(
+                        f"{rel}:{node.lineno}: private {alias.name} imported from {node.module}"
+                    )
+
+
+def imported_modules(node: ast.Import | ast.ImportFrom) -> list[str]:
+    """The modules an import statement binds: ``from oph.tenancy import store`` -> oph.tenancy.store."""
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if not node.module or node.level:
+        return []
+    names = [f"{node.module}.{alias.name}" for alias in node.names]
+    return [name if module_path(name) else node.module for name in names]
+
+
+def forbidden_in_handler(name: str) -> str | None:
+    """Why a handler may not import ``name`` (None when it may)."""
+    if name.split(".")[0] in ("boto3", "botocore"):
+        return "the AWS SDK"
+    path = module_path(name)
+    if path is not None and is_store(path):
+        return "oph.platform.aws" if name.startswith("oph.platform.aws") else "a store or adapter module"
+    return None
+
+
+def check_handler(path: Path, findings: Findings) -> None:
+    """A handler imports use cases and ``oph.platform.http``, never AWS, a store or an adapter."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    rel = path.relative_to(ROOT).as_posix()
+    check_private_imports(tree, rel, findings)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            for name in dict.fromkeys(imported_modules(node)):
+                reason = forbidden_in_handler(name)
+                if reason:
+                    findings.handler_imports.append(f"{rel}:{node.lineno}: handler imports {name} ({reason})")
+
+
 def check_file(path: Path, findings: Findings) -> None:
     source = path.read_text(encoding="utf-8")
     tree = ast.parse(source, filename=str(path))
@@ -102,12 +180,7 @@ def check_file(path: Path, findings: Findings) -> None:
                 findings.long_functions.append(
                     f"{rel}:{node.lineno}: function {node.name} has {length} lines (max {MAX_FUNCTION_LINES})"
                 )
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("oph"):
-            for alias in node.names:
-                if alias.name.startswith("_") and not alias.name.startswith("__"):
-                    findings.private_imports.append(
-                        f"{rel}:{node.lineno}: private {alias.name} imported from {node.module}"
-                    )
+    check_private_imports(tree, rel, findings)
     if is_store(path):
         return
     aliases = _aws_aliases(tree)
@@ -139,6 +212,9 @@ def main() -> int:
     files = sorted(PACKAGE.rglob("*.py"))
     for path in files:
         check_file(path, findings)
+    handlers = sorted(HANDLERS.rglob("*.py"))
+    for path in handlers:
+        check_handler(path, findings)
     if args.report:
         print(f"modules: {len(files)}")
         print(
@@ -147,6 +223,8 @@ def main() -> int:
         )
         print(f"modules over {MAX_MODULE_LINES} lines: {len(findings.long_modules)}")
         print(f"functions over {MAX_FUNCTION_LINES} lines: {len(findings.long_functions)}")
+        print(f"handler modules: {len(handlers)}")
+        print(f"handlers importing AWS, a store or an adapter: {len(findings.handler_imports)}")
         print(f"private helpers imported across modules: {len(findings.private_imports)}")
         for line in findings.violations():
             print("  " + line)
@@ -157,7 +235,7 @@ def main() -> int:
     if problems:
         print(f"{len(problems)} architecture rule violation(s)", file=sys.stderr)
         return 1
-    print(f"architecture rules: {len(files)} modules, 0 violations")
+    print(f"architecture rules: {len(files)} oph modules, {len(handlers)} handler modules, 0 violations")
     return 0
 
 

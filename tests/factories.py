@@ -1,7 +1,8 @@
 """Factories for the state most tests start from: a holder in the office's records, an
-active account, a logged-in session. They write what the real use cases write (same
-repositories and key layout), so a test needs no registration round-trip to get a token.
-End-to-end tests go through the real API instead.
+active account, a logged-in session. They write what the real use cases write, through the
+same stores' public methods (the real stores, or their twins inside
+``tests.twins.accounts.memory_accounts``), so a test needs no registration round-trip to get
+a token. End-to-end tests go through the real API instead.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ import uuid
 from dataclasses import dataclass
 
 from oph.accounts import model as accounts
-from oph.platform import aws, clock
-from oph.platform.aws import dynamo
-from oph.platform.settings import get_settings
+from oph.accounts.account_store import account_store
+from oph.accounts.session_store import session_store
+from oph.platform import clock
+from oph.platform.transaction import Transaction
+from oph.platform.validation import normalize_email
 from oph.tenancy.model import Holder, Tenancy
-from oph.tenancy.store import TenancyStore
+from oph.tenancy.store import tenancy_store
 
 PASSWORD = "Correct-Cheval-Pile-42"
 
@@ -54,7 +57,7 @@ def make_tenant(
         balance_cents=balance_cents,
         balance_date=balance_date,
     )
-    repo = TenancyStore()
+    repo = tenancy_store()
     repo.put_holder(holder)
     repo.put_tenancy(tenancy)
     return Tenant(holder, tenancy)
@@ -67,7 +70,7 @@ def make_account(tenant: Tenant, email: str | None = None, password: str = PASSW
         account_id=str(uuid.uuid4()),
         tenant_number=tenant.holder.tenant_number,
         holder_id=tenant.holder.holder_id,
-        email=accounts.normalize_email(email or f"{uuid.uuid4().hex[:10]}@exemple.com"),
+        email=normalize_email(email or f"{uuid.uuid4().hex[:10]}@exemple.com"),
         status=accounts.ACTIVE,
         password_hash=hash_password(password),
         first_name=tenant.holder.first_name,
@@ -77,50 +80,27 @@ def make_account(tenant: Tenant, email: str | None = None, password: str = PASSW
         terms_version="2024-01",
         terms_accepted_at=clock.iso_instant(),
     )
-    table = get_settings().tenants_table
-    aws.dynamodb().transact_write_items(
-        TransactItems=[
-            {"Put": {"TableName": table, "Item": account.to_item(), "ConditionExpression": "attribute_not_exists(pk)"}},
-            {
-                "Put": {
-                    "TableName": table,
-                    "Item": {**accounts.email_key(account.email), "account_id": {"S": account.account_id}},
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
-            {
-                "Put": {
-                    "TableName": table,
-                    "Item": {**accounts.holder_key(account.holder_id), "account_id": {"S": account.account_id}},
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
-        ]
-    )
+    store = account_store()
+    Transaction(
+        store.create_item(account),
+        store.put_email_pointer_item(account.email, account.account_id, previous=None),
+        store.put_holder_pointer_item(account.holder_id, account.account_id, previous=None),
+    ).commit()
     return account
 
 
 def log_in(account: accounts.Account, password: str = PASSWORD) -> LoggedIn:
     """A live session and its access token, as a successful login leaves them."""
-    from oph.accounts.access_tokens import issue_access_token, session_key
+    from oph.accounts.access_tokens import issue_access_token
+    from oph.accounts.sessions import REFRESH_TTL, hash_refresh_token
 
     session_id = str(uuid.uuid4())
     now = int(clock.now_ts())
-    aws.dynamodb().put_item(
-        TableName=get_settings().tokens_table,
-        Item={
-            **session_key(session_id),
-            **dynamo.to_item(
-                {
-                    "account_id": account.account_id,
-                    "family": session_id,
-                    "generation": account.session_generation,
-                    "created_at": now,
-                    "expires_at": now + 30 * 24 * 3600,
-                }
-            ),
-        },
+    refresh_hash = hash_refresh_token(secrets.token_urlsafe(32))
+    session = accounts.Session(
+        session_id, account.account_id, account.session_generation, now + REFRESH_TTL, refresh_hash
     )
+    Transaction(session_store().create_items(session, now)).commit()
     token = issue_access_token(account.account_id, session_id, account.session_generation)
     return LoggedIn(account, token, session_id, password)
 

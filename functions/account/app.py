@@ -14,6 +14,7 @@ from oph.accounts import pages as account_pages
 from oph.accounts import profile as account_service
 from oph.accounts.access_tokens import authenticate
 from oph.platform.http import Api, RequestModel, empty_response, json_response, principal
+from oph.platform.validation import is_valid_email
 from oph.privacy import export as data_export
 
 api = Api(public=["GET /links/confirm-email"], authenticate=authenticate)
@@ -55,7 +56,7 @@ class EmailChangeRequest(RequestModel):
     @field_validator("new_email")
     @classmethod
     def _email_format(cls, value: str) -> str:
-        if not email_change.is_valid_email(value):
+        if not is_valid_email(value):
             raise PydanticCustomError("invalid_format", "L'adresse e-mail n'est pas valide.")
         return value
 

@@ -10,10 +10,10 @@ from pydantic import BaseModel, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from oph.accounts.access_tokens import authenticate
+from oph.payments import balance as payment_reads
+from oph.payments import checkout, notifications, sandbox, systempay
 from oph.payments import pages as payment_pages
-from oph.payments import service as payments
-from oph.payments import systempay
-from oph.payments.adapters.gateway import NotificationRejected
+from oph.payments.model import MAX_AMOUNT_CENTS, MIN_AMOUNT_CENTS, NotificationRejected
 from oph.platform.errors import FIELD_MESSAGES, ValidationFailed
 from oph.platform.http import Api, RequestModel, json_response, principal, raw_body
 
@@ -35,14 +35,14 @@ class PaymentRequest(RequestModel):
             strict=True,
             description="Montant en centimes d'euro (100 à 1 000 000).",
             # Documented only: the validator below answers with the contract's amount_out_of_range.
-            json_schema_extra={"minimum": payments.MIN_AMOUNT_CENTS, "maximum": payments.MAX_AMOUNT_CENTS},
+            json_schema_extra={"minimum": MIN_AMOUNT_CENTS, "maximum": MAX_AMOUNT_CENTS},
         ),
     ]
 
     @field_validator("amount_cents")
     @classmethod
     def _in_range(cls, value: int) -> int:
-        if not payments.MIN_AMOUNT_CENTS <= value <= payments.MAX_AMOUNT_CENTS:
+        if not MIN_AMOUNT_CENTS <= value <= MAX_AMOUNT_CENTS:
             raise PydanticCustomError("amount_out_of_range", FIELD_MESSAGES["amount_out_of_range"])
         return value
 
@@ -91,7 +91,7 @@ def _doc(*entries: tuple[int, str, Any]) -> dict[int, Any]:
     responses=_doc((200, "Solde", Balance)),
 )
 def balance() -> Response[Any]:
-    return json_response(payments.get_balance(principal().tenant_number))
+    return json_response(payment_reads.get_balance(principal().tenant_number))
 
 
 @app.post(
@@ -119,7 +119,7 @@ def create_payment(
     caller = principal()
     if not idempotency_key.strip():
         raise ValidationFailed.single("Idempotency-Key", "required")
-    status, answer = payments.create_payment(
+    status, answer = checkout.create_payment(
         account_id=caller.account_id,
         tenant_number=caller.tenant_number,
         amount_cents=body.amount_cents,
@@ -135,7 +135,7 @@ def create_payment(
     responses=_doc((200, "Du plus récent au plus ancien", PaymentList)),
 )
 def list_payments() -> Response[Any]:
-    return json_response(payments.list_payments(principal().tenant_number))
+    return json_response(payment_reads.list_payments(principal().tenant_number))
 
 
 @app.get(
@@ -145,7 +145,7 @@ def list_payments() -> Response[Any]:
     responses=_doc((200, "Le paiement", PaymentView)),
 )
 def get_payment(payment_id: str) -> Response[Any]:
-    return json_response(payments.get_payment(principal().tenant_number, payment_id))
+    return json_response(payment_reads.get_payment(principal().tenant_number, payment_id))
 
 
 @app.post(
@@ -155,7 +155,7 @@ def get_payment(payment_id: str) -> Response[Any]:
     responses={200: {"description": "Notification prise en compte", "content": {"text/plain": {"model": str}}}},
 )
 def notification(provider: str) -> Response[str]:
-    payments.handle_notification(provider, raw_body(app.current_event.raw_event))
+    notifications.handle_notification(provider, raw_body(app.current_event.raw_event))
     return Response(status_code=200, content_type="text/plain; charset=utf-8", body="OK")
 
 
@@ -172,24 +172,24 @@ def _form() -> dict[str, Any]:
 
 @app.get("/links/checkout", include_in_schema=False)
 def checkout_page() -> Response[str]:
-    return payment_pages.checkout_page(payments.checkout(_query("payment_id"), _query("sig")))
+    return payment_pages.checkout_page(checkout.checkout(_query("payment_id"), _query("sig")))
 
 
 @app.get("/links/payment-return", include_in_schema=False)
 def return_page() -> Response[str]:
-    return payment_pages.return_page(payments.payment_status(_query("payment_id")))
+    return payment_pages.return_page(checkout.payment_status(_query("payment_id")))
 
 
 @app.post("/sandbox/payment", include_in_schema=False)
 def sandbox_page() -> Response[str]:
-    return payment_pages.sandbox_page(payments.sandbox_open(_form()))
+    return payment_pages.sandbox_page(sandbox.sandbox_open(_form()))
 
 
 @app.post("/sandbox/payment/submit", include_in_schema=False)
 def sandbox_submit() -> Response[str]:
     try:
-        return payment_pages.redirect(payments.sandbox_submit(_form()))
-    except payments.UnknownTestCard as exc:
+        return payment_pages.redirect(sandbox.sandbox_submit(_form()))
+    except sandbox.UnknownTestCard as exc:
         return payment_pages.sandbox_page(
             exc.form,
             error="Carte de test inconnue : utilisez 4970 1000 0000 0003 (accepté) ou 4970 1000 0000 0014 (refusé).",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from oph.payments import service as payments
+from oph.payments import jobs as payments
 from oph.platform.observability import get_logger, get_metrics
 
 logger, metrics = get_logger(), get_metrics()

@@ -6,9 +6,10 @@ import re
 
 import pytest
 
-from oph.accounts import model as accounts
 from oph.accounts import token_store as tokens
-from oph.documents.model import Document, DocumentRepository, tenant_prefix
+from oph.accounts.account_store import account_key, email_key, holder_key
+from oph.documents.model import Document, tenant_prefix
+from oph.documents.store import DocumentStore
 from oph.platform import aws
 from oph.platform.settings import get_settings
 from tests.factories import PASSWORD, log_in, make_account, make_tenant
@@ -48,8 +49,8 @@ def test_wrong_password_is_403_and_deletes_nothing(client, account, outbox):
     login = log_in(account)
     body = _problem(_delete(client, login.access_token, "Mauvais-2-Passe"), 403, "current_password_invalid")
     assert body["title"] == "Le mot de passe actuel est incorrect."
-    assert _tenants_item(accounts.account_key(account.account_id))
-    assert _tenants_item(accounts.email_key(account.email))
+    assert _tenants_item(account_key(account.account_id))
+    assert _tenants_item(email_key(account.email))
     assert client.get("/v1/account", token=login.access_token).status == 200
     assert outbox() == []
 
@@ -60,7 +61,7 @@ def test_body_is_required(client, account):
     _problem(reply, 400, "malformed_json")
     body = _problem(client.delete("/v1/account", {}, token=login.access_token), 422, "validation_error")
     assert [(e["field"], e["code"]) for e in body["errors"]] == [("current_password", "required")]
-    assert _tenants_item(accounts.account_key(account.account_id))
+    assert _tenants_item(account_key(account.account_id))
 
 
 def test_delete_removes_the_online_account_and_keeps_the_office_records(client, tenant, account, outbox):
@@ -87,15 +88,15 @@ def test_delete_removes_the_online_account_and_keeps_the_office_records(client, 
         filename="avis-echeance-2019-05.pdf",
         period="2019-05",
     )
-    DocumentRepository().put(document)
+    DocumentStore().put(document)
 
     reply = _delete(client, login.access_token)
     assert reply.status == 204, reply.text
     assert reply.body == b""
 
-    assert _tenants_item(accounts.account_key(account.account_id)) is None
-    assert _tenants_item(accounts.email_key(account.email)) is None
-    assert _tenants_item(accounts.holder_key(account.holder_id)) is None
+    assert _tenants_item(account_key(account.account_id)) is None
+    assert _tenants_item(email_key(account.email)) is None
+    assert _tenants_item(holder_key(account.holder_id)) is None
     # Sessions die with the account: access and refresh tokens alike.
     _problem(client.get("/v1/account", token=login.access_token), 401, "unauthorized")
     _problem(client.get("/v1/account", token=session["access_token"]), 401, "unauthorized")
@@ -110,7 +111,7 @@ def test_delete_removes_the_online_account_and_keeps_the_office_records(client, 
     tenancy_pk = {"S": f"TENANT#{tenant.holder.tenant_number}"}
     assert _tenants_item({"pk": tenancy_pk, "sk": {"S": "TENANCY"}})
     assert _tenants_item({"pk": tenancy_pk, "sk": {"S": f"HOLDER#{tenant.holder.holder_id}"}})
-    assert DocumentRepository().get(tenant.holder.tenant_number, "d1") is not None
+    assert DocumentStore().get(tenant.holder.tenant_number, "d1") is not None
     # The holder is told.
     assert [m["subject"] for m in outbox() if account.email in m["to"]][-1] == "Votre compte a été supprimé"
 
@@ -154,5 +155,5 @@ def test_a_co_holders_account_is_untouched(client, tenant, account, outbox):
     other = make_account(Tenant(co_holder, tenant.tenancy))
     assert _delete(client, log_in(account).access_token).status == 204
     assert client.get("/v1/account", token=log_in(other).access_token).status == 200
-    assert _tenants_item(accounts.email_key(other.email))
-    assert _tenants_item(accounts.holder_key(other.holder_id))
+    assert _tenants_item(email_key(other.email))
+    assert _tenants_item(holder_key(other.holder_id))

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from oph.accounts import model as accounts
+from oph.accounts.account_store import account_key, account_store, email_key, holder_key
 from oph.accounts.token_store import hash_token
 from oph.platform import aws, clock
 from oph.platform.settings import get_settings
@@ -55,7 +55,7 @@ def _item(key):
 
 
 def _email_owner(address):
-    item = _item(accounts.email_key(address))
+    item = _item(email_key(address))
     return item["account_id"]["S"] if item else None
 
 
@@ -250,7 +250,7 @@ def test_confirm_swaps_the_address(client, me, outbox):
     assert body["tenant_number"] == me.account.tenant_number
 
     assert _emails_of(me.account.account_id) == [new]
-    assert _item(accounts.email_key(old)) is None
+    assert _item(email_key(old)) is None
     assert client.post("/v1/auth/login", {"email": new, "password": PASSWORD}).status == 200
     assert client.post("/v1/auth/login", {"email": old, "password": PASSWORD}).status == 401
     # The old address is told the change happened.
@@ -263,12 +263,12 @@ def test_confirm_swaps_the_address(client, me, outbox):
 def test_confirm_resets_an_undeliverable_status(client, me, outbox):
     aws.dynamodb().update_item(
         TableName=get_settings().tenants_table,
-        Key=accounts.account_key(me.account.account_id),
+        Key=account_key(me.account.account_id),
         UpdateExpression="SET email_status = :u",
         ExpressionAttributeValues={":u": {"S": "undeliverable"}},
     )
     new = _fresh_email()
-    fresh = log_in(accounts.AccountRepository().get(me.account.account_id))
+    fresh = log_in(account_store().get(me.account.account_id))
     _request(client, fresh, new)
     assert _confirm(client, fresh, _link_token(_mails_to(outbox, new)[0])).json()["email_status"] == "ok"
 
@@ -358,7 +358,7 @@ def test_the_transaction_itself_refuses_a_claim_lost_after_the_check(client, run
     _problem(_confirm(client, a, token_a), 409, "email_taken")
 
     assert _email_owner(new) == b.account.account_id
-    stored_a = accounts.AccountRepository().get(a.account.account_id)
+    stored_a = account_store().get(a.account.account_id)
     assert stored_a.email == a.account.email
     assert _emails_of(a.account.account_id) == [a.account.email]
     assert _emails_of(b.account.account_id) == [new]
@@ -376,7 +376,7 @@ def test_address_of_an_expired_pending_account_can_be_taken(client, me, outbox):
     pending = make_account(tenant, new)
     aws.dynamodb().update_item(
         TableName=get_settings().tenants_table,
-        Key=accounts.account_key(pending.account_id),
+        Key=account_key(pending.account_id),
         UpdateExpression="SET #s = :p, pending_expires_at = :x",
         ExpressionAttributeNames={"#s": "status"},
         ExpressionAttributeValues={":p": {"S": "pending"}, ":x": {"N": str(int(clock.now_ts()) - 1)}},
@@ -387,8 +387,8 @@ def test_address_of_an_expired_pending_account_can_be_taken(client, me, outbox):
     assert _confirm(client, me, _link_token(link)).status == 200
     assert _email_owner(new) == me.account.account_id
     # The expired pending account is gone with its holder item: its holder can register again.
-    assert _item(accounts.account_key(pending.account_id)) is None
-    assert _item(accounts.holder_key(pending.holder_id)) is None
+    assert _item(account_key(pending.account_id)) is None
+    assert _item(holder_key(pending.holder_id)) is None
 
 
 def test_address_of_a_live_pending_account_is_taken(client, me, outbox):
@@ -396,7 +396,7 @@ def test_address_of_a_live_pending_account_is_taken(client, me, outbox):
     pending = make_account(make_tenant(), new)
     aws.dynamodb().update_item(
         TableName=get_settings().tenants_table,
-        Key=accounts.account_key(pending.account_id),
+        Key=account_key(pending.account_id),
         UpdateExpression="SET #s = :p, pending_expires_at = :x",
         ExpressionAttributeNames={"#s": "status"},
         ExpressionAttributeValues={":p": {"S": "pending"}, ":x": {"N": str(int(clock.now_ts()) + 3600)}},

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from oph.documents.model import Document, DocumentRepository, tenant_prefix
-from oph.payments.service import Payment
-from oph.platform import aws
-from oph.platform.settings import get_settings
+from oph.documents.model import Document, tenant_prefix
+from oph.documents.store import DocumentStore
+from oph.payments.model import Payment
+from oph.payments.store import PaymentStore
 from oph.tenancy.model import Holder
 from oph.tenancy.store import TenancyStore
 from tests.factories import PASSWORD, Tenant, log_in, make_account, make_tenant
@@ -30,7 +30,7 @@ def _document(tenant_number, doc_id, kind="notice", **extra):
         amount_cents=None if kind == "notice" else 22000,
         extra=extra or None,
     )
-    DocumentRepository().put(document)
+    DocumentStore().put(document)
     return document
 
 
@@ -50,7 +50,7 @@ def _payment(tenant_number, account_id, payment_id, amount=22000):
         paid_at="2019-05-30T10:01:00Z",
         receipt_doc_id=f"receipt-{payment_id}",
     )
-    aws.dynamodb().put_item(TableName=get_settings().tenants_table, Item=payment.to_item())
+    PaymentStore().put(payment)
     return payment
 
 

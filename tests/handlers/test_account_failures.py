@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from oph.accounts import model as accounts
+from oph.accounts.account_store import account_store, email_key
 from oph.platform import aws
 from oph.platform import mail as mailer
 from oph.platform.errors import ServiceUnavailable
@@ -65,7 +65,7 @@ def _unavailable(reply):
 
 
 def _stored(account_id):
-    return accounts.AccountRepository().get(account_id)
+    return account_store().get(account_id)
 
 
 @pytest.fixture
@@ -82,9 +82,7 @@ def test_confirm_failure_leaves_the_old_address_and_the_token(client, me, outbox
     _unavailable(client.post("/v1/account/email/confirm", {"token": token}, token=me.access_token))
     monkeypatch.undo()
     assert _stored(me.account.account_id).email == me.account.email
-    assert (
-        aws.dynamodb().get_item(TableName=get_settings().tenants_table, Key=accounts.email_key(new)).get("Item") is None
-    )
+    assert aws.dynamodb().get_item(TableName=get_settings().tenants_table, Key=email_key(new)).get("Item") is None
     # The link still works once the database is back.
     assert client.post("/v1/account/email/confirm", {"token": token}, token=me.access_token).json()["email"] == new
 

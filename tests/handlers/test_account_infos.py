@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from oph.accounts import model as accounts
+from oph.accounts.account_store import account_key, account_store
 from oph.platform import aws
 from oph.platform.settings import get_settings
 from oph.tenancy.model import Holder
@@ -93,7 +93,7 @@ def test_undeliverable_email_status_is_shown(client, me):
     _, login = me
     aws.dynamodb().update_item(
         TableName=get_settings().tenants_table,
-        Key=accounts.account_key(login.account.account_id),
+        Key=account_key(login.account.account_id),
         UpdateExpression="SET email_status = :u",
         ExpressionAttributeValues={":u": {"S": "undeliverable"}},
     )
@@ -122,7 +122,7 @@ def test_disabled_account_gets_403(client, me):
     _, login = me
     aws.dynamodb().update_item(
         TableName=get_settings().tenants_table,
-        Key=accounts.account_key(login.account.account_id),
+        Key=account_key(login.account.account_id),
         UpdateExpression="SET disabled = :t",
         ExpressionAttributeValues={":t": {"BOOL": True}},
     )
@@ -158,21 +158,19 @@ def test_put_takes_any_subset_and_returns_the_whole(client, me):
 def test_each_change_records_its_time(client, me, clock_offset):
     _, login = me
     client.put("/v1/account/preferences", {"receipts_by_email": True}, token=login.access_token)
-    stored = accounts.AccountRepository().get(login.account.account_id)
+    stored = account_store().get(login.account.account_id)
     first = stored.preferences_changed_at["receipts_by_email"]
     assert "notice_emails" not in stored.preferences_changed_at  # nothing changed there
 
     clock_offset(120)  # within the access token's 15 minutes
     # The same value again is not a change: the consent keeps its original date.
     client.put("/v1/account/preferences", {"receipts_by_email": True}, token=login.access_token)
-    assert accounts.AccountRepository().get(login.account.account_id).preferences_changed_at == {
-        "receipts_by_email": first
-    }
+    assert account_store().get(login.account.account_id).preferences_changed_at == {"receipts_by_email": first}
     reply = client.put(
         "/v1/account/preferences", {"receipts_by_email": False, "notice_emails": False}, token=login.access_token
     )
     assert reply.status == 200, reply.text
-    changed = accounts.AccountRepository().get(login.account.account_id).preferences_changed_at
+    changed = account_store().get(login.account.account_id).preferences_changed_at
     assert changed["receipts_by_email"] > first
     assert changed["notice_emails"] == changed["receipts_by_email"]
 
@@ -181,7 +179,7 @@ def test_account_item_without_preference_maps_still_updates(client, me):
     _, login = me
     aws.dynamodb().update_item(
         TableName=get_settings().tenants_table,
-        Key=accounts.account_key(login.account.account_id),
+        Key=account_key(login.account.account_id),
         UpdateExpression="REMOVE preferences, preferences_changed_at",
     )
     assert client.get("/v1/account/preferences", token=login.access_token).json() == {
@@ -190,7 +188,7 @@ def test_account_item_without_preference_maps_still_updates(client, me):
     }
     reply = client.put("/v1/account/preferences", {"notice_emails": False}, token=login.access_token)
     assert reply.json() == {"notice_emails": False, "receipts_by_email": False}
-    assert "notice_emails" in accounts.AccountRepository().get(login.account.account_id).preferences_changed_at
+    assert "notice_emails" in account_store().get(login.account.account_id).preferences_changed_at
 
 
 @pytest.mark.parametrize("value", ["true", 1, 0, None, "yes", [], {}])

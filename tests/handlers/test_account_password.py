@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from oph.accounts import model as accounts
+from oph.accounts.account_store import account_store
 from tests.factories import PASSWORD, make_account, make_tenant
 
 NEW = "Velo-Rouge-Tulipe-93"
@@ -163,7 +163,7 @@ def test_wrong_current_password_is_403_counted_and_changes_nothing(client, accou
         )
         assert body["title"] == "Le mot de passe actuel est incorrect."
     assert client.get("/v1/account", token=session["access_token"]).status == 200
-    assert accounts.AccountRepository().get(account.account_id).password_hash == account.password_hash
+    assert account_store().get(account.account_id).password_hash == account.password_hash
     _problem(_login(client, account.email), 429, "too_many_requests")
     assert outbox() == []
 

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from oph.accounts import model as accounts
+from oph.accounts.account_store import account_key
 from oph.platform import aws
 from oph.platform.settings import get_settings
 from tests.factories import PASSWORD, make_account, make_tenant
@@ -87,7 +88,7 @@ def test_pending_account_gets_email_not_verified_only_with_the_right_password(cl
     account = make_account(make_tenant())
     aws.dynamodb().update_item(
         TableName=get_settings().tenants_table,
-        Key=accounts.account_key(account.account_id),
+        Key=account_key(account.account_id),
         UpdateExpression="SET #s = :p",
         ExpressionAttributeNames={"#s": "status"},
         ExpressionAttributeValues={":p": {"S": accounts.PENDING}},

@@ -10,6 +10,7 @@ import pytest
 
 from oph.accounts import model as accounts
 from oph.accounts import password_reset
+from oph.accounts.account_store import account_key
 from oph.platform import aws, clock
 from oph.platform.settings import get_settings
 from tests.factories import PASSWORD, log_in, make_account, make_tenant
@@ -197,7 +198,7 @@ def test_pending_account_gets_a_fresh_verification_link_counted_with_resends(cli
 
     aws.dynamodb().update_item(
         TableName=get_settings().tenants_table,
-        Key=accounts.account_key(account.account_id),
+        Key=account_key(account.account_id),
         UpdateExpression="SET #s = :p, pending_expires_at = :e",
         ExpressionAttributeNames={"#s": "status"},
         ExpressionAttributeValues={":p": {"S": accounts.PENDING}, ":e": {"N": str(int(clock.now_ts()) + 86400)}},

@@ -12,8 +12,10 @@ import jwt as pyjwt
 import pytest
 
 from oph.accounts import access_tokens as auth
+from oph.accounts.signing_key_store import signing_key_store
 from oph.platform import clock
 from tests.factories import PASSWORD, log_in, make_account, make_tenant
+from tests.twins.accounts import MemorySigningKeyStore
 
 # One authenticated route of each function that has them.
 PROBES = ["/v1/account", "/v1/documents", "/v1/payments/balance"]
@@ -115,14 +117,12 @@ def test_access_token_expires_after_15_minutes(client, session, clock_offset, pa
 def test_previous_signing_key_is_accepted_by_kid_during_rotation(client, session):
     keys = auth.signing_keys()
     rotated = auth.SigningKeys("k2", b"the-new-key-after-rotation-32-by", {keys.kid: keys.key})
-    auth._keys = (float("inf"), rotated)  # pretend the secret now holds k2 with the old key as previous
-    try:
+    # pretend the secret now holds k2 with the old key as previous
+    with signing_key_store.override(MemorySigningKeyStore(rotated)):  # type: ignore[arg-type]
         assert client.get("/v1/account", token=session.access_token).status != 401
         new_token = auth.issue_access_token(session.account.account_id, session.session_id, 0)
         assert pyjwt.get_unverified_header(new_token)["kid"] == "k2"
         assert client.get("/v1/account", token=new_token).status != 401
-    finally:
-        auth._keys = None
 
 
 # -- every authenticated route of the template answers 403 account_disabled

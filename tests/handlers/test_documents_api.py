@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
+from oph.accounts.account_store import account_item
 from oph.platform import aws as oph_aws
 from oph.platform.aws import dynamo
 from oph.platform.settings import get_settings
@@ -239,7 +240,7 @@ def test_quittance_by_a_zero_balance_and_emailed_with_consent(client, runtime, a
     run_import(runtime, aws, "notices", f"{uuid.uuid4().hex}.csv", csv_bytes(NOTICE_HEADER, rows))
     account = login.account
     account.preferences = {**account.preferences, "receipts_by_email": True}
-    oph_aws.dynamodb().put_item(TableName=get_settings().tenants_table, Item=account.to_item())
+    oph_aws.dynamodb().put_item(TableName=get_settings().tenants_table, Item=account_item(account))
     outbox_before = len(outbox())
 
     reply = ask(client, login, "2019-05")

@@ -146,11 +146,9 @@ def unprocessed(runtime) -> Iterator[Any]:
 @pytest.fixture
 def cold_secrets(runtime) -> None:
     """A fresh container: the JWT and gateway keys are read from Secrets Manager again."""
-    from oph.accounts import access_tokens as auth
-    from oph.payments.adapters import gateway as payment_gateway
+    from oph.platform.aws import secrets
 
-    auth._forget_keys()
-    payment_gateway._forget_keys()
+    secrets.forget()  # the JWT and the gateway keys
 
 
 # ---------------------------------------------------------------- checks
@@ -649,9 +647,10 @@ def test_password_change_failing_changes_nothing(client, member, outbox, inject,
 
 def test_password_change_with_secrets_manager_down_changes_nothing(client, member, inject):
     from oph.accounts import access_tokens as auth
+    from oph.platform.aws import secrets
 
     client.get("/v1/account", token=member.access_token)  # keys cached by the verifier...
-    auth._forget_keys()  # ...then the cache lapses between the check and the new token
+    secrets.forget()  # ...then the cache lapses between the check and the new token
     original = auth.signing_keys
     state = {"calls": 0}
 
@@ -659,7 +658,7 @@ def test_password_change_with_secrets_manager_down_changes_nothing(client, membe
         state["calls"] += 1
         if state["calls"] == 2:  # the verifier's read succeeded; the next one fails
             inject("secretsmanager", "GetSecretValue", "InternalServiceError")
-            auth._forget_keys()
+            secrets.forget()
         return original()
 
     auth.signing_keys = flaky  # type: ignore[assignment]

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from oph.documents.model import DocumentRepository
+from oph.accounts.account_store import account_item
+from oph.documents.store import DocumentStore
 from oph.tenancy.store import TenancyStore
 from tests.factories import make_account, make_tenant
 from tests.handlers.test_import_support import (
@@ -89,7 +90,7 @@ def test_notices_file_creates_one_notice_per_tenant_and_period(runtime, aws, out
     assert read_report(aws, "imports/reports/2019-05.json") == report
     assert read_report(aws, "imports/reports/notices/2019-05.json") == report
 
-    [notice] = DocumentRepository().list(number)
+    [notice] = DocumentStore().list(number)
     assert notice.as_api() == {
         "id": notice.doc_id,
         "type": "notice",
@@ -124,7 +125,7 @@ def test_reimport_creates_nothing_and_sends_no_second_email(runtime, aws, outbox
     again = run_import(runtime, aws, "notices", "juillet.csv", data)
     assert again["documents_created"] == 0
     assert (again["rows_accepted"], again["rows_rejected"]) == (5, 0)
-    assert len(DocumentRepository().list(tenant.holder.tenant_number)) == 1
+    assert len(DocumentStore().list(tenant.holder.tenant_number)) == 1
     assert len(outbox()) == 1
 
 
@@ -147,7 +148,7 @@ def test_only_active_accounts_that_want_notice_emails_are_emailed(runtime, aws, 
     else:
         for key, value in change.items():
             setattr(account, key, value)
-    oph_aws.dynamodb().put_item(TableName=get_settings().tenants_table, Item=account.to_item())
+    oph_aws.dynamodb().put_item(TableName=get_settings().tenants_table, Item=account_item(account))
     report = run_import(
         runtime, aws, "notices", "n.csv", csv_bytes(NOTICE_HEADER, notice_rows(tenant.holder.tenant_number))
     )
@@ -195,7 +196,7 @@ def test_unknown_tenant_and_invalid_lines_hold_back_their_notice(runtime, aws):
     assert reasons[9] == "Une ligne d'aide (aid) doit avoir un montant négatif."
     assert reasons[8].startswith("Avis non publié : la ligne 9")
     assert report["documents_created"] == 0
-    assert DocumentRepository().list(known) == []
+    assert DocumentStore().list(known) == []
 
 
 def test_aid_lines_and_both_formats_make_the_right_total(runtime, aws):
@@ -206,7 +207,7 @@ def test_aid_lines_and_both_formats_make_the_right_total(runtime, aws):
     ]
     report = run_import(runtime, aws, "notices", "aid.csv", csv_bytes(NOTICE_HEADER, rows))
     assert report["documents_created"] == 1
-    [notice] = DocumentRepository().list(number)
+    [notice] = DocumentStore().list(number)
     assert notice.amount_due_cents == 117503 - 30050
     text = pdf_text(s3_bytes(aws, notice.s3_key))
     assert "1 175,03 €" in text and "-300,50 €" in text and "874,53 €" in text
@@ -273,7 +274,7 @@ def test_demo_seed_goes_through_the_import_and_the_worker(runtime, aws, demo_ten
     pump_queue(runtime, aws)
     report = read_report(aws, "imports/reports/notices-2019-05.json")
     assert (report["status"], report["rows_accepted"], report["documents_created"]) == ("done", 5, 1)
-    [notice] = DocumentRepository().list("123456")
+    [notice] = DocumentStore().list("123456")
     assert (notice.title, notice.amount_due_cents, notice.due_date) == (
         "Avis d'échéance — mai 2019",
         22000,
@@ -312,7 +313,7 @@ def test_worker_messages_carry_batches_of_tenants_with_their_addressees(runtime,
     assert "birth_date" not in json.dumps(body)
     assert pump_queue(runtime, aws)[0] == {"batchItemFailures": []}
     for number in numbers:
-        [notice] = DocumentRepository().list(number)
+        [notice] = DocumentStore().list(number)
         assert "LEROY Anne" in pdf_text(s3_bytes(aws, notice.s3_key))
 
 

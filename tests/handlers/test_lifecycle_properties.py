@@ -32,7 +32,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
-from oph.accounts.model import email_key
+from oph.accounts.account_store import email_key
 from oph.platform import aws as oph_aws
 from oph.platform import clock
 from oph.platform.settings import get_settings

@@ -14,9 +14,9 @@ def _deliver(runtime, message):
 
 
 def _account(email):
-    from oph.accounts.model import AccountRepository
+    from oph.accounts.account_store import account_store
 
-    return AccountRepository().get_by_email(email)
+    return account_store().get_by_email(email)
 
 
 def test_permanent_bounce_marks_the_account_undeliverable(runtime):

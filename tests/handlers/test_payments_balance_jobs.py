@@ -14,9 +14,10 @@ payer = support.payer
 
 
 def _notice(tenant_number, period, issued_on, due_date, amount_due_cents):
-    from oph.documents.model import NOTICE, Document, DocumentRepository, tenant_prefix
+    from oph.documents.model import NOTICE, Document, tenant_prefix
+    from oph.documents.store import DocumentStore
 
-    DocumentRepository().put(
+    DocumentStore().put(
         Document(
             doc_id=uuid.uuid4().hex,
             tenant_number=tenant_number,
@@ -150,7 +151,7 @@ def _read_export(aws, day):
 
 
 def test_daily_export(client, payer, runtime, aws, clock_offset):
-    from oph.payments.service import paris_day
+    from oph.platform.clock import paris_date as paris_day
 
     tenant, login = payer
     first = _pay(client, login, 22000)
@@ -194,7 +195,7 @@ def test_daily_export(client, payer, runtime, aws, clock_offset):
 
 
 def test_default_export_day_is_yesterday_in_paris(client, payer, runtime, aws, clock_offset):
-    from oph.payments.service import paris_day
+    from oph.platform.clock import paris_date as paris_day
 
     _, login = payer
     payment = _pay(client, login, 22000)

@@ -78,14 +78,15 @@ def test_genuine_success(client, payer, outbox, capsys):
 
 
 def test_success_lists_a_payment_receipt_document(client, payer, outbox, tmp_path):
-    from oph.documents.model import DocumentRepository, tenant_prefix
+    from oph.documents.model import tenant_prefix
+    from oph.documents.store import DocumentStore
     from oph.platform import aws
     from oph.platform.settings import get_settings
 
     tenant, login = payer
     payment = new_payment(client, login, 22000)
     notify(client, genuine_notification(payment["id"]))
-    documents = DocumentRepository().list(tenant.holder.tenant_number)
+    documents = DocumentStore().list(tenant.holder.tenant_number)
     assert len(documents) == 1
     document = documents[0]
     paid_at = stored(payment["id"]).paid_at
@@ -99,7 +100,7 @@ def test_success_lists_a_payment_receipt_document(client, payer, outbox, tmp_pat
     }
     assert document.filename == f"recu-paiement-{payment['id']}.pdf"
     assert document.s3_key.startswith(tenant_prefix(tenant.holder.tenant_number))
-    from oph.payments.service import paris_day
+    from oph.platform.clock import paris_date as paris_day
 
     assert document.issued_on == paris_day(paid_at)
     pdf = aws.s3().get_object(Bucket=get_settings().documents_bucket, Key=document.s3_key)["Body"].read()

@@ -27,21 +27,21 @@ def payer(runtime):
 @pytest.fixture
 def in_process_sandbox(runtime):
     """The sandbox delivers its notification to the use case in-process (no HTTP server)."""
-    from oph.payments import service as payments
+    from oph.payments import notifications
     from oph.payments.adapters import gateway as payment_gateway
     from oph.platform import errors
 
     def deliver(url: str, fields: dict[str, str]) -> int:
         assert url.endswith("/v1/payments/notifications/sandbox")
         try:
-            payments.handle_notification("sandbox", urlencode(fields).encode())
+            notifications.handle_notification("sandbox", urlencode(fields).encode())
         except errors.ApiError as exc:
             return exc.status
         return 200
 
-    payment_gateway.set_notification_sender(deliver)
+    payment_gateway.notification_sender.set(deliver)
     yield deliver
-    payment_gateway.set_notification_sender(None)
+    payment_gateway.notification_sender.set(None)
 
 
 def create(client, login, amount: int = 22000, key: str | None = None) -> Any:
@@ -61,12 +61,13 @@ def new_payment(client, login, amount: int = 22000) -> dict[str, Any]:
 
 def checkout_form(payment_id: str) -> dict[str, str]:
     """The signed vads_* form the checkout page posts for this payment."""
-    from oph.payments import service as payments
     from oph.payments.adapters.gateway import get_gateway
+    from oph.payments.checkout import gateway_payment, return_url
+    from oph.payments.store import payment_store
 
-    payment = payments.PaymentRepository().find(payment_id)
+    payment = payment_store().find(payment_id)
     assert payment is not None
-    return get_gateway(payment.provider).checkout_form(payment.for_gateway(), payments.return_url(payment_id)).fields
+    return get_gateway(payment.provider).checkout_form(gateway_payment(payment), return_url(payment_id)).fields
 
 
 def genuine_notification(payment_id: str, status: str = "AUTHORISED", **overrides: str) -> dict[str, str]:
@@ -86,9 +87,9 @@ def notify(client, fields: dict[str, str], provider: str = "sandbox") -> Any:
 
 
 def stored(payment_id: str) -> Any:
-    from oph.payments import service as payments
+    from oph.payments.store import payment_store
 
-    payment = payments.PaymentRepository().find(payment_id)
+    payment = payment_store().find(payment_id)
     assert payment is not None
     return payment
 

@@ -8,6 +8,7 @@ import pytest
 
 from oph.accounts import model as accounts
 from oph.accounts import registration
+from oph.accounts.account_store import account_store
 from oph.accounts.passwords import verify_password
 from oph.platform import clock
 from oph.platform.errors import ServiceUnavailable
@@ -41,7 +42,7 @@ def test_step_2_creates_a_pending_account_and_sends_the_link(client, demo_tenant
     assert reply.status == 201, reply.text
     assert reply.json() == {"status": "pending_verification", "email": "jean.dupond@exemple.com"}
 
-    account = accounts.AccountRepository().get_by_email("jean.dupond@exemple.com")
+    account = account_store().get_by_email("jean.dupond@exemple.com")
     assert account is not None
     assert account.status == accounts.PENDING
     assert account.email == "jean.dupond@exemple.com"
@@ -145,7 +146,7 @@ def test_long_and_multibyte_passwords_never_cause_a_500(client, runtime, outbox)
     token = start(client, tenant)
     email = new_email()
     assert client.post(PATH, json=step2_body(token, email, password)).status == 201
-    account = accounts.AccountRepository().get_by_email(email)
+    account = account_store().get_by_email(email)
     assert verify_password(password, account.password_hash)
     assert not verify_password(password[:72], account.password_hash)  # every character counts
 
@@ -221,7 +222,7 @@ def test_email_of_another_account_gets_the_same_201_and_a_notice(client, runtime
     assert "verify-email" not in notice["text"]
     assert email_owner(taken) == owner.account_id  # untouched
     assert holder_owner(tenant.holder.holder_id) is None  # no account for the intruder
-    assert accounts.AccountRepository().get(owner.account_id).status == accounts.ACTIVE
+    assert account_store().get(owner.account_id).status == accounts.ACTIVE
 
 
 def test_email_of_a_pending_account_of_another_holder_is_not_taken(client, runtime, outbox):
@@ -248,7 +249,7 @@ def test_pending_account_expires_after_7_days_and_releases_its_email(client, run
     assert len(links) == 2  # a verification link, not a notice
     problem(verify(client, old_link), 400, "token_invalid")
     assert verify(client, links[1]).status == 200
-    account = accounts.AccountRepository().get_by_email(email)
+    account = account_store().get_by_email(email)
     assert account.holder_id == second.holder.holder_id and account.status == accounts.ACTIVE
     assert holder_owner(first.holder.holder_id) is None  # the expired account is gone whole
     assert len([a for a in all_accounts() if a.email == email]) == 1
@@ -309,7 +310,7 @@ def test_ses_failure_is_a_clear_503_and_resend_works_afterwards(client, runtime,
     assert int(reply.header("Retry-After")) >= 1
     assert "SES" not in reply.text and "Traceback" not in reply.text
     # The account was written whole before the send: pending, with both uniqueness items.
-    account = accounts.AccountRepository().get_by_email(email)
+    account = account_store().get_by_email(email)
     assert account is not None and account.status == accounts.PENDING
     assert holder_owner(tenant.holder.holder_id) == account.account_id
     assert body["title"].startswith("Le service est momentanément indisponible")
@@ -323,17 +324,17 @@ def test_concurrent_races_resolved_by_the_transaction(client, runtime, outbox, m
     tenant = make_tenant()
     email = new_email()
     token = start(client, tenant)
-    real = registration._transact
     calls = {"n": 0}
 
-    def first_attempt_loses(items):
-        calls["n"] += 1
-        if calls["n"] == 1:
-            # Someone else (another holder) takes the address between our reads and our write.
-            make_account(make_tenant(), email)
-        return real(items)
+    class FirstAttemptLoses(registration.Transaction):
+        def commit(self):
+            calls["n"] += 1
+            if calls["n"] == 1:
+                # Someone else (another holder) takes the address between our reads and our write.
+                make_account(make_tenant(), email)
+            super().commit()
 
-    monkeypatch.setattr(registration, "_transact", first_attempt_loses)
+    monkeypatch.setattr(registration, "Transaction", FirstAttemptLoses)
     reply = client.post(PATH, json=step2_body(token, email))
     assert reply.status == 201
     assert calls["n"] == 2

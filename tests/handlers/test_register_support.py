@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from oph.accounts import model as accounts
+from oph.accounts.account_store import account_from_item, email_key, holder_key
 from oph.platform import aws
 from oph.platform.settings import get_settings
 
@@ -78,7 +79,7 @@ def verify(client: Any, token: str) -> Any:
 def email_owner(email: str) -> str | None:
     item = (
         aws.dynamodb()
-        .get_item(TableName=get_settings().tenants_table, Key=accounts.email_key(email), ConsistentRead=True)
+        .get_item(TableName=get_settings().tenants_table, Key=email_key(email), ConsistentRead=True)
         .get("Item")
     )
     return item["account_id"]["S"] if item else None
@@ -87,7 +88,7 @@ def email_owner(email: str) -> str | None:
 def holder_owner(holder_id: str) -> str | None:
     item = (
         aws.dynamodb()
-        .get_item(TableName=get_settings().tenants_table, Key=accounts.holder_key(holder_id), ConsistentRead=True)
+        .get_item(TableName=get_settings().tenants_table, Key=holder_key(holder_id), ConsistentRead=True)
         .get("Item")
     )
     return item["account_id"]["S"] if item else None
@@ -95,7 +96,7 @@ def holder_owner(holder_id: str) -> str | None:
 
 def all_accounts() -> list[accounts.Account]:
     items = aws.dynamodb().scan(TableName=get_settings().tenants_table)["Items"]
-    return [accounts.Account.from_item(i) for i in items if i["pk"]["S"].startswith("ACCOUNT#")]
+    return [account_from_item(i) for i in items if i["pk"]["S"].startswith("ACCOUNT#")]
 
 
 def problem(reply: Any, status: int, code: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 import pytest
 
 from oph.accounts import model as accounts
+from oph.accounts.account_store import account_store
 from tests.factories import make_account, make_tenant
 from tests.handlers.test_register_support import (
     email_owner,
@@ -40,7 +41,7 @@ def test_verify_activates_once(client, pending):
     reply = verify(client, token)
     assert reply.status == 200
     assert reply.json() == {"status": "active"}
-    account = accounts.AccountRepository().get_by_email(email)
+    account = account_store().get_by_email(email)
     assert account.status == accounts.ACTIVE and account.verified_at
     assert account.pending_expires_at is None  # an active account never expires
     problem(verify(client, token), 400, "token_invalid")
@@ -146,7 +147,7 @@ def test_form_post_consumes_and_shows_success(client, pending):
     reply = _post_page(client, token=token)
     assert reply.status == 200
     assert "Adresse e-mail confirmée" in reply.text
-    assert accounts.AccountRepository().get_by_email(email).status == accounts.ACTIVE
+    assert account_store().get_by_email(email).status == accounts.ACTIVE
     again = _post_page(client, token=token)
     assert again.status == 400
     assert "Lien invalide" in again.text and "déjà été utilisé" in again.text

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from oph.accounts import email_change
+from oph.accounts import mails
 from oph.accounts import profile as account_service
 from oph.accounts.model import Account
 from oph.platform import clock
+from oph.platform.validation import is_valid_email
 from oph.privacy import export as data_export
 
 
@@ -39,7 +40,7 @@ def _account(**overrides) -> Account:
     ],
 )
 def test_valid_emails(address):
-    assert email_change.is_valid_email(address)
+    assert is_valid_email(address)
 
 
 @pytest.mark.parametrize(
@@ -63,7 +64,7 @@ def test_valid_emails(address):
     ],
 )
 def test_invalid_emails(address):
-    assert not email_change.is_valid_email(address)
+    assert not is_valid_email(address)
 
 
 def test_pending_email_lives_24_hours(monkeypatch):
@@ -97,7 +98,7 @@ def test_export_hides_keys_and_secrets():
 
 
 def test_link_mail_names_nobody_and_comes_from_the_office():
-    mail = email_change.confirmation_email("new@exemple.com", "https://app.test/links/confirm-email?token=abc")
+    mail = mails.confirmation_email("new@exemple.com", "https://app.test/links/confirm-email?token=abc")
     assert mail.sender == "informatique@oph-aubervilliers.fr"
     assert mail.to == ["new@exemple.com"]
     assert "https://app.test/links/confirm-email?token=abc" in mail.text
@@ -107,13 +108,13 @@ def test_link_mail_names_nobody_and_comes_from_the_office():
 
 
 def test_in_use_mail_has_no_link():
-    mail = email_change.address_in_use_email("owner@exemple.com")
+    mail = mails.address_in_use_email("owner@exemple.com")
     assert "http" not in mail.text
     assert "Mot de passe oublié" in mail.text
 
 
 def test_old_address_notice_says_what_to_do():
-    mail = email_change.change_requested_email(_account(), "new@exemple.com")
+    mail = mails.change_requested_email(_account(), "new@exemple.com")
     assert mail.to == ["jean.dupond@exemple.com"]
     assert mail.text.startswith("Bonjour Jean,")
     assert "Si vous n'êtes pas à l'origine de cette demande" in mail.text
@@ -121,7 +122,7 @@ def test_old_address_notice_says_what_to_do():
 
 
 def test_password_changed_mail_is_french_html_and_text():
-    mail = account_service.password_changed_email(_account())
+    mail = mails.password_changed_email(_account())
     assert mail.subject == "Votre mot de passe a été modifié"
     assert '<html lang="fr">' in mail.html
     assert "Mot de passe oublié" in mail.text

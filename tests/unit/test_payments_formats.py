@@ -6,8 +6,9 @@ import subprocess
 
 import pytest
 
-from oph.payments import service as payments
 from oph.payments.receipt_pdf import ReceiptDetails, render_receipt
+from oph.platform.clock import paris_date
+from oph.platform.french import date_long_fr, euros
 
 
 @pytest.mark.parametrize(
@@ -15,18 +16,18 @@ from oph.payments.receipt_pdf import ReceiptDetails, render_receipt
     [(22000, "220,00 €"), (100, "1,00 €"), (5, "0,05 €"), (100000000, "1 000 000,00 €"), (-1250, "-12,50 €")],
 )
 def test_format_euros(cents, text):
-    assert payments.format_euros(cents) == text
+    assert euros(cents) == text
 
 
 def test_paris_day_of_a_utc_instant():
-    assert payments.paris_day("2024-06-12T22:30:00Z") == "2024-06-13"  # summer: UTC+2
-    assert payments.paris_day("2024-01-12T22:30:00Z") == "2024-01-12"  # winter: UTC+1
-    assert payments.paris_day("2024-01-12T23:30:00Z") == "2024-01-13"
+    assert paris_date("2024-06-12T22:30:00Z") == "2024-06-13"  # summer: UTC+2
+    assert paris_date("2024-01-12T22:30:00Z") == "2024-01-12"  # winter: UTC+1
+    assert paris_date("2024-01-12T23:30:00Z") == "2024-01-13"
 
 
 def test_french_date():
-    assert payments.french_date("2019-06-10") == "10 juin 2019"
-    assert payments.french_date("2024-08-01") == "1er août 2024"
+    assert date_long_fr("2019-06-10") == "10 juin 2019"
+    assert date_long_fr("2024-08-01") == "1er août 2024"
 
 
 def _details(**overrides):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from oph.documents.model import NOTICE, RECEIPT, Document
-from oph.payments.receipts import PAID, PARTIAL, Settlement, TenancySnapshot, render_receipt
-from oph.tenancy.model import Holder
+from oph.payments.model import TenancySnapshot
+from oph.payments.quittance_pdf import render_quittance as render_receipt
+from oph.payments.settlement import PAID, PARTIAL, Settlement
+from oph.tenancy.model import Holder, Tenancy
 from tests.unit.test_notice_pdf import pdf_text
 
 LINES = [
@@ -28,13 +30,14 @@ NOTICE_DOC = Document(
 )
 SNAPSHOT = TenancySnapshot(
     "777",
-    {
-        "contract_number": "C777",
-        "third_party_number": "T777",
-        "address_line1": "3 Rue du Port",
-        "postal_code": "93300",
-        "city": "AUBERVILLIERS",
-    },
+    Tenancy(
+        tenant_number="777",
+        contract_number="C777",
+        third_party_number="T777",
+        address_line1="3 Rue du Port",
+        postal_code="93300",
+        city="AUBERVILLIERS",
+    ),
     [Holder("777", "N'DIAYE", "Awa", "1990-01-01")],
     {},
     [],

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from oph.documents.model import NOTICE, Document
-from oph.payments.receipts import PAID, PARTIAL, UNPAID, Payment, paris_date, settle
+from oph.payments.model import Payment
+from oph.payments.settlement import PAID, PARTIAL, UNPAID, settle
+from oph.platform.clock import paris_date
 
 
 def notice(period: str, issued_on: str, due_cents: int) -> Document:

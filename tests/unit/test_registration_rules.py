@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from oph.accounts import registration
+from oph.accounts import mails, registration
 from oph.platform.settings import reset_caches
+from oph.platform.validation import is_valid_date, is_valid_email
 
 
 @pytest.fixture
@@ -22,7 +23,7 @@ def base_url(monkeypatch):
     ["jean.dupond@exemple.com", "j+tag@sous.domaine.fr", "o'neil@exemple.co.uk", "a_b-c@x-y.org"],
 )
 def test_valid_emails(email):
-    assert registration.is_valid_email(email)
+    assert is_valid_email(email)
 
 
 @pytest.mark.parametrize(
@@ -42,11 +43,17 @@ def test_valid_emails(email):
         "jean@exemple.c",
         "a" * 65 + "@exemple.com",
         "a@" + "b" * 250 + ".fr",
-        "jean@exemple.com\n",
+        "jean@ex\nemple.com",
     ],
 )
 def test_invalid_emails(email):
-    assert not registration.is_valid_email(email)
+    assert not is_valid_email(email)
+
+
+def test_emails_are_judged_and_kept_normalised():
+    # One rule for every form (oph.platform.validation): trimmed and lower-cased first.
+    assert is_valid_email("jean@exemple.com\n")
+    assert _problems(email=" Jean.Dupond@Exemple.com\n", email_confirmation="jean.dupond@exemple.com") == {}
 
 
 @pytest.mark.parametrize(
@@ -54,7 +61,7 @@ def test_invalid_emails(email):
     [("1975-09-10", True), ("1980-02-29", True), ("1981-02-29", False), ("10/09/1975", False), ("1975-9-10", False)],
 )
 def test_birth_dates_must_be_real_iso_dates(value, ok):
-    assert registration.is_valid_date(value) is ok
+    assert is_valid_date(value) is ok
 
 
 def _problems(**overrides):
@@ -101,7 +108,7 @@ def test_missing_email_is_required():
 
 
 def test_verification_email_is_french_with_link_validity_and_spam_hint(base_url):
-    email = registration.verification_email("jean@exemple.com", "abc-_DEF+/=&", "Jean", "DUPOND")
+    email = mails.verification_email("jean@exemple.com", "abc-_DEF+/=&", "Jean", "DUPOND")
     assert email.to == ["jean@exemple.com"]
     assert email.subject == "Confirmez votre adresse e-mail — Mon espace locataire"
     link = f"{base_url}/links/verify-email?token=abc-_DEF%2B%2F%3D%26"  # URL-encoded, no double slash
@@ -115,7 +122,7 @@ def test_verification_email_is_french_with_link_validity_and_spam_hint(base_url)
 
 
 def test_duplicate_notice_tells_to_log_in_or_reset(base_url):
-    email = registration.duplicate_notice("jean@exemple.com")
+    email = mails.duplicate_notice("jean@exemple.com")
     assert email.subject == "Tentative de création de compte avec votre adresse e-mail"
     assert "connectez-vous" in email.text
     assert "Mot de passe oublié" in email.text

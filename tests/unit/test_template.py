@@ -40,7 +40,7 @@ def test_bucket_blocks_public_access_encrypts_and_requires_tls(resources):
     assert tls and tls[0]["Action"] == "s3:*"
 
 
-@pytest.mark.parametrize("table", ["TenantsTable", "TokensTable", "IdempotencyTable"])
+@pytest.mark.parametrize("table", ["TenantsTable", "TokensTable"])
 def test_tables_have_pitr_encryption_on_demand_and_prod_deletion_protection(resources, table):
     props = resources[table]["Properties"]
     assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True

@@ -6,7 +6,10 @@ Vocabulary kept in the office's language where English has no good word:
 - *quittance*: the rent receipt for a fully paid period (loi du 6 juillet 1989, art. 21);
 - *titulaire*: a holder of the tenancy (co-tenants are several holders of one tenancy).
 
-Layout: ``settings``/``clock``/``errors``/``http`` are the platform; domain modules hold use
-cases that talk to small ports (repositories, mailer, document store, gateway) whose AWS
-adapters live next to them. Handlers in ``functions/*/app.py`` stay thin.
+Layout: one package per bounded context, lower ones never importing higher ones —
+``platform`` (settings, clock, errors, HTTP edge, mail composition, Transaction, Provider, and
+``platform.aws``: the only AWS clients) <- ``tenancy`` <- ``accounts`` <- ``documents`` <-
+``payments`` | ``imports`` <- ``privacy``. Each context holds its model, its use cases, and
+its store modules (the only modules that talk to AWS and know key layouts). Handlers in
+``functions/*/app.py`` call use cases and stay thin. See README, "Architecture".
 """

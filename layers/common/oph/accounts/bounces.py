@@ -13,10 +13,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from oph.accounts import model as accounts
-from oph.platform import aws, clock
+from oph.accounts.account_store import account_store
+from oph.platform import clock
 from oph.platform.observability import count, get_logger
-from oph.platform.settings import get_settings
+from oph.platform.validation import normalize_email
 
 
 def undeliverable_addresses(message: dict[str, Any]) -> list[str]:
@@ -32,29 +32,13 @@ def undeliverable_addresses(message: dict[str, Any]) -> list[str]:
 
 
 def mark_undeliverable(address: str, reason: str) -> bool:
-    """Flag the account that uses ``address``; False when no account uses it (nothing to do)."""
-    account = accounts.AccountRepository().get_by_email(address)
-    if account is None or account.email != accounts.normalize_email(address):
+    """Flag the account that uses ``address``; False when no account uses it (nothing to do),
+    or no longer does (the e-mail changed meanwhile: the event is stale)."""
+    store = account_store()
+    account = store.get_by_email(address)
+    if account is None or account.email != normalize_email(address):
         return False
-    try:
-        with aws.unavailable_on_failure():
-            aws.dynamodb().update_item(
-                TableName=get_settings().tenants_table,
-                Key=accounts.account_key(account.account_id),
-                UpdateExpression="SET email_status = :u, email_status_reason = :r, email_status_at = :t",
-                ConditionExpression="attribute_exists(pk) AND email = :e",
-                ExpressionAttributeValues={
-                    ":u": {"S": "undeliverable"},
-                    ":r": {"S": reason},
-                    ":t": {"S": clock.iso_instant()},
-                    ":e": {"S": account.email},
-                },
-            )
-    except Exception as exc:
-        if aws.is_conditional_failure(exc):  # the e-mail changed meanwhile: the event is stale
-            return False
-        raise
-    return True
+    return store.mark_undeliverable(account.account_id, account.email, reason, clock.iso_instant())
 
 
 def handle_sns_records(records: list[dict[str, Any]]) -> int:

@@ -1,14 +1,11 @@
-"""Online accounts of holders, and the two uniqueness items that guard them.
+"""Online accounts of holders, their sessions, and the rules that need no storage.
 
-TenantsTable keys:
-- ``ACCOUNT#<account id>`` / ``ACCOUNT``: the account (see :class:`Account`);
-- ``EMAIL#<normalised e-mail>`` / ``EMAIL``: ``account_id`` - one account per e-mail;
-- ``HOLDER#<holder id>`` / ``ACCOUNT``: ``account_id`` - one account per holder.
-
-Every write that creates, swaps or deletes an account touches these items in one DynamoDB
-transaction, so no orphan uniqueness item can remain. A pending account (e-mail not yet
-confirmed) holds its e-mail until ``pending_expires_at`` (7 days); past that, whoever
-registers with the address may take it over.
+An account is held by one holder (``holder_id``) and identified by one e-mail; both are
+unique, which :mod:`oph.accounts.account_store` enforces with one uniqueness item each,
+written in the same transaction as the account. A pending account (e-mail not yet confirmed)
+holds its e-mail until ``pending_expires_at`` (7 days); past that it is expired
+(:func:`pending_expired`) and whoever registers with the address, or asks for it in an
+e-mail change, takes it over.
 """
 
 from __future__ import annotations
@@ -16,29 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from oph.platform import aws
-from oph.platform.aws import dynamo
-from oph.platform.settings import get_settings
-
 PENDING = "pending"
 ACTIVE = "active"
 DEFAULT_PREFERENCES = {"notice_emails": True, "receipts_by_email": False}
-
-
-def normalize_email(value: str) -> str:
-    return value.strip().lower()
-
-
-def account_key(account_id: str) -> dict[str, Any]:
-    return {"pk": {"S": f"ACCOUNT#{account_id}"}, "sk": {"S": "ACCOUNT"}}
-
-
-def email_key(email: str) -> dict[str, Any]:
-    return {"pk": {"S": f"EMAIL#{normalize_email(email)}"}, "sk": {"S": "EMAIL"}}
-
-
-def holder_key(holder_id: str) -> dict[str, Any]:
-    return {"pk": {"S": f"HOLDER#{holder_id}"}, "sk": {"S": "ACCOUNT"}}
 
 
 @dataclass
@@ -67,43 +44,58 @@ class Account:
     # tokens are refused from their next use on, not merely at expiry.
     session_generation: int = 0
 
-    def to_item(self) -> dict[str, Any]:
-        values = dict(self.__dict__)
-        return {**account_key(self.account_id), **dynamo.to_item(values)}
 
-    @classmethod
-    def from_item(cls, item: dict[str, Any]) -> Account:
-        values = dynamo.from_item(item)
-        known = {k: v for k, v in values.items() if k in cls.__dataclass_fields__}
-        account = cls(**known)
-        account.preferences = {**DEFAULT_PREFERENCES, **(account.preferences or {})}
-        return account
+def pending_expired(account: Account, now: float) -> bool:
+    """Is this a pending account past its ``pending_expires_at`` (7 days after registration)?
+
+    Such an account is expired: it releases its e-mail (a registration or an e-mail change
+    may take the address over, removing it), its verification link answers
+    ``token_expired``, a login with its password answers ``invalid_credentials``, and no
+    verification link is resent for it. The one rule for all of these.
+
+    A pending account WITHOUT ``pending_expires_at`` is not expired: registration always
+    sets the date, so a missing one is never taken as licence to delete an account (the
+    store's conditional delete, ``pending_expires_at <= now``, refuses it anyway).
+    """
+    expires = account.pending_expires_at
+    return account.status == PENDING and expires is not None and expires <= now
 
 
-class AccountRepository:
-    """Reads shared by every function; the use cases own their transactional writes."""
+def personal_words(account: Account) -> list[str]:
+    """What a password may not contain: names, numéro d'intitulé, the e-mail's local part."""
+    words = [account.first_name, account.last_name, account.tenant_number, account.email.split("@", 1)[0]]
+    return [w for w in words if w]
 
-    def __init__(self, table: str | None = None) -> None:
-        self.table = table or get_settings().tenants_table
 
-    def get(self, account_id: str) -> Account | None:
-        with aws.unavailable_on_failure():
-            item = (
-                aws.dynamodb()
-                .get_item(TableName=self.table, Key=account_key(account_id), ConsistentRead=True)
-                .get("Item")
-            )
-        return Account.from_item(item) if item else None
+@dataclass(frozen=True)
+class Session:
+    """One login on one device: a refresh-token family (see :mod:`oph.accounts.sessions`)."""
 
-    def _pointer(self, key: dict[str, Any]) -> str | None:
-        with aws.unavailable_on_failure():
-            item = aws.dynamodb().get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
-        return item["account_id"]["S"] if item else None
+    session_id: str
+    account_id: str
+    generation: int  # the account's session_generation at login
+    expires_at: int  # epoch seconds; slides at each rotation
+    refresh_hash: str = ""  # SHA-256 of the one refresh token currently valid
+    revoked: bool = False
 
-    def get_by_email(self, email: str) -> Account | None:
-        account_id = self._pointer(email_key(email))
-        return self.get(account_id) if account_id else None
+    def is_live(self, now: float) -> bool:
+        return not self.revoked and self.expires_at > now
 
-    def get_by_holder(self, holder_id: str) -> Account | None:
-        account_id = self._pointer(holder_key(holder_id))
-        return self.get(account_id) if account_id else None
+
+@dataclass(frozen=True)
+class RefreshToken:
+    """A refresh token ever issued (kept after rotation, so that reuse is recognised)."""
+
+    token_hash: str
+    session_id: str
+    account_id: str
+    expires_at: int
+
+
+@dataclass(frozen=True)
+class LoginFailures:
+    """The login lock's counter for one e-mail (see :mod:`oph.accounts.login_lock`)."""
+
+    failures: int
+    locked_until: float  # epoch seconds, fractional; 0 when not locked
+    expires_at: float  # the counter is forgotten then (TTL)

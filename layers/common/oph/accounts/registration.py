@@ -1,23 +1,24 @@
 """Registration use cases: the app's "Inscription étape 1/2", "étape 2/2" and the e-mail link.
 
 Step 1 (:func:`start_registration`) checks the holder against the office's records (see
-``oph.tenancy``: forgiving about form, strict about substance) and hands out a registration
+``oph.tenancy.model``: forgiving about form, strict about substance) and hands out a registration
 token (30 minutes, subject = holder id, only accepted by step 2). Failures are counted per
 numéro d'intitulé (tenant number) and per client IP; past the limits every step-1 attempt is
 refused with 429 until the window ends, correct ones included.
 
-Step 2 (:func:`register`) creates a pending account. The account item and its two uniqueness
-items (``EMAIL#`` and ``HOLDER#``, see ``oph.accounts``), the consumption of the registration
-token, the removal of a pending account being replaced and the new verification token are
-written in ONE conditional DynamoDB transaction: concurrent submissions can never give two
-accounts, and nothing is half-written. A condition that fails because someone else moved first
+Step 2 (:func:`register`) creates a pending account. The account and its two uniqueness items
+(see :mod:`oph.accounts.account_store`), the consumption of the registration token, the
+removal of a pending account being replaced and the new verification token are written in
+ONE conditional transaction: concurrent submissions can never give two accounts, and nothing
+is half-written. A condition that fails because someone else moved first
 makes the whole step run again on fresh reads, so the answer is always a 2xx or a 4xx. The
 e-mail is sent after the write: if SES fails the tenant gets 503, and the pending account is
 there for "resend".
 
 If the e-mail already belongs to another account (active, or pending and not expired), the
 answer is the same and that address receives a notice instead: nothing reveals which
-addresses have accounts. A pending account not verified within 7 days releases its e-mail.
+addresses have accounts. A pending account not verified within 7 days releases its e-mail
+(:func:`oph.accounts.model.pending_expired`).
 
 Step 3 (:func:`verify_email`) activates the account with the newest verification token
 (24 hours, single use). :func:`resend_verification` sends a fresh one, at most 5 times an
@@ -30,17 +31,17 @@ import random
 import re
 import time
 import uuid
-from datetime import date
 from typing import Any
-from urllib.parse import quote
 
-from oph.accounts import model as accounts
 from oph.accounts import token_store as tokens
-from oph.accounts.model import ACTIVE, PENDING, Account, AccountRepository
+from oph.accounts.account_store import account_store
+from oph.accounts.addresses import email_owner
+from oph.accounts.mails import duplicate_notice, verification_email
+from oph.accounts.model import ACTIVE, PENDING, Account, pending_expired
 from oph.accounts.password_policy import check_password
 from oph.accounts.passwords import hash_password
-from oph.accounts.token_store import Token, TokenStore
-from oph.platform import aws, clock
+from oph.accounts.token_store import Token, token_store
+from oph.platform import clock
 from oph.platform.errors import (
     AccountExists,
     FieldErrors,
@@ -50,12 +51,13 @@ from oph.platform.errors import (
     TokenInvalid,
     TooManyRequests,
 )
-from oph.platform.mail import Email, compose, get_mailer
+from oph.platform.mail import Email, get_mailer
 from oph.platform.observability import count, get_logger
 from oph.platform.rate_limit_store import RateLimiter, hashed
-from oph.platform.settings import get_settings
+from oph.platform.transaction import RaceLost, Transaction, Write
+from oph.platform.validation import is_valid_date, is_valid_email, normalize_email
 from oph.tenancy.model import Holder, normalize_tenant_number
-from oph.tenancy.store import TenancyStore
+from oph.tenancy.store import tenancy_store
 
 TERMS_VERSION = "2024-01"  # version of the CGU the tenant accepts at step 2
 
@@ -75,12 +77,7 @@ RESENDS = "reg-resend"
 
 WRITE_ATTEMPTS = 8  # fresh reads and a new transaction after a lost race
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TENANT_NUMBER = re.compile(r"[0-9A-Z]{1,32}")
-_EMAIL = re.compile(
-    r"(?=[^@]{1,64}@)[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
-)
 
 EMAIL_INVALID = "L'adresse e-mail n'est pas valide."
 EMAIL_MISMATCH = "La confirmation ne correspond pas à l'adresse e-mail saisie."
@@ -89,21 +86,6 @@ BIRTH_DATE_INVALID = "La date de naissance doit être une date au format AAAA-MM
 
 
 # ---------------------------------------------------------------- input checks
-def is_valid_email(value: str) -> bool:
-    """A plain, deliverable address (what SES accepts): ASCII, one @, a domain with a TLD."""
-    return len(value) <= 254 and _EMAIL.fullmatch(value) is not None
-
-
-def is_valid_date(value: str) -> bool:
-    if not _DATE.fullmatch(value):
-        return False
-    try:
-        date.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
-
-
 def _check_identity_fields(tenant_number: str, last_name: str, first_name: str, birth_date: str) -> None:
     problems = FieldErrors()
     for field, value in (
@@ -130,12 +112,12 @@ def registration_problems(
 ) -> FieldErrors:
     """Every failing field of step 2 at once (the 422 lists them all)."""
     problems = FieldErrors()
-    normalized = accounts.normalize_email(email)
+    normalized = normalize_email(email)
     if not normalized:
         problems.add("email", "required")
     elif not is_valid_email(normalized):
         problems.add("email", "invalid_format", EMAIL_INVALID)
-    if accounts.normalize_email(email_confirmation) != normalized:
+    if normalize_email(email_confirmation) != normalized:
         problems.add("email_confirmation", "mismatch", EMAIL_MISMATCH)
     explanation = check_password(password, personal_words=[*personal_words, normalized])
     if explanation:
@@ -169,17 +151,17 @@ def start_registration(
     if waits:
         raise TooManyRequests(retry_after=max(waits))
     lookup = number if _TENANT_NUMBER.fullmatch(number) else "-"  # never a key DynamoDB refuses
-    holders = TenancyStore().list_holders(lookup)
+    holders = tenancy_store().list_holders(lookup)
     matching = [h for h in holders if h.matches(last_name, first_name, birth_date.strip())]
     if not matching:
         limiter.hit(TENANT_FAILURES, tenant_key, FAILURE_WINDOW)
         limiter.hit(IP_FAILURES, ip_key, FAILURE_WINDOW)
         raise IdentityMismatch()
     holder = matching[0]
-    existing = AccountRepository().get_by_holder(holder.holder_id)
+    existing = account_store().get_by_holder(holder.holder_id)
     if existing is not None and existing.status == ACTIVE:
         raise AccountExists()
-    raw = TokenStore().issue(tokens.REGISTRATION, holder.holder_id, REGISTRATION_TTL, data=_holder_data(holder))
+    raw = token_store().issue(tokens.REGISTRATION, holder.holder_id, REGISTRATION_TTL, data=_holder_data(holder))
     return {
         "registration_token": raw,
         "expires_in": REGISTRATION_TTL,
@@ -208,11 +190,10 @@ def register(
     accept_terms: bool,
 ) -> dict[str, Any]:
     """Create (or replace) the pending account and send the link; the 201 body."""
-    store = TokenStore()
     token: Token | None = None
     token_error: TokenInvalid | TokenExpired | None = None
     try:
-        token = store.peek(tokens.REGISTRATION, registration_token)
+        token = token_store().peek(tokens.REGISTRATION, registration_token)
     except (TokenInvalid, TokenExpired) as exc:
         token_error = exc
     personal = []
@@ -229,19 +210,9 @@ def register(
     if token_error is not None:
         raise token_error
     assert token is not None
-    normalized = accounts.normalize_email(email)
-    password_hash = hash_password(password)
-    for attempt in range(WRITE_ATTEMPTS):
-        if attempt:
-            _pause(attempt)
-            token = store.peek(tokens.REGISTRATION, registration_token)  # used or superseded meanwhile?
-        outcome = _write_registration(store, token, normalized, password_hash)
-        if outcome is not None:
-            break
-    else:
-        raise ServiceUnavailable()
+    normalized = normalize_email(email)
+    account, raw = _write_until_done(registration_token, token, normalized, hash_password(password))
     count("RegistrationsStarted")
-    account, raw = outcome
     if account is None:
         _send(duplicate_notice(normalized))
     else:
@@ -249,41 +220,75 @@ def register(
     return {"status": "pending_verification", "email": normalized}
 
 
-def _write_registration(
-    store: TokenStore, token: Token, email: str, password_hash: str
-) -> tuple[Account | None, str] | None:
+def _write_until_done(raw_token: str, token: Token, email: str, password_hash: str) -> tuple[Account | None, str]:
+    """Write the registration, on fresh reads again after each lost race (503 after
+    ``WRITE_ATTEMPTS``)."""
+    for attempt in range(WRITE_ATTEMPTS):
+        if attempt:
+            _pause(attempt)
+            token = token_store().peek(tokens.REGISTRATION, raw_token)  # used or superseded meanwhile?
+        try:
+            return _write_registration(token, email, password_hash)
+        except RaceLost:
+            continue
+    raise ServiceUnavailable()
+
+
+def _write_registration(token: Token, email: str, password_hash: str) -> tuple[Account | None, str]:
     """One attempt: (account, raw verification token) when written, (None, "") for the silent
-    duplicate path, None when a race was lost (the caller reads again and retries)."""
-    repo = AccountRepository()
-    settings = get_settings()
-    table = settings.tenants_table
+    duplicate path; ``RaceLost`` when someone else wrote first.
+
+    In ONE transaction: the registration token is consumed, a pending account of the same
+    holder being replaced is removed, and either the new account and its two uniqueness items
+    are written with a verification token (the address is free, ours, or released by an
+    expired pending account, removed with it), or nothing else (the address is another
+    account's: its owner is told instead).
+    """
+    accounts = account_store()
     holder_id = token.subject
     now = int(clock.now_ts())
-    current = repo.get_by_holder(holder_id)
+    current = accounts.get_by_holder(holder_id)
     if current is not None and current.status != PENDING:
         raise AccountExists()
-    owner_id = _email_owner(email)
-    owner = repo.get(owner_id) if owner_id else None
+    owner_id, owner = email_owner(email)
 
-    items = store.consume_items(token)
+    writes = token_store().consume_items(token)
     if current is not None:  # redoing steps 1 and 2 while pending: the old account goes
-        items += _remove_pending_items(store, current, keep_email=email)
+        writes += _remove_pending(current, keep_email=email)
     own_email = owner_id is not None and current is not None and owner_id == current.account_id
-    released = owner_id is not None and (
-        owner is None or (owner.status == PENDING and (owner.pending_expires_at or 0) <= now)
-    )
+    released = owner_id is not None and (owner is None or pending_expired(owner, now))
     if owner_id is not None and not own_email and not released:
         # Silent duplicate path: same answer, the address's owner is told instead.
         if current is not None:
-            items.append(_delete_pointer(accounts.holder_key(holder_id), current.account_id, table))
-        return (None, "") if _transact(items) else None
+            writes.append(accounts.release_holder_item(holder_id, current.account_id))
+        Transaction(*writes).commit()
+        return None, ""
 
+    account = _new_pending_account(token, email, password_hash, now)
+    replaced = current.account_id if current is not None else None
+    writes += [
+        accounts.create_item(account),
+        accounts.put_holder_pointer_item(holder_id, account.account_id, previous=replaced),
+        accounts.put_email_pointer_item(email, account.account_id, previous=owner_id),
+    ]
+    if owner is not None and not own_email:  # an expired pending account releases the address
+        writes += [
+            accounts.remove_pending_item(owner.account_id, expired_at=now),
+            accounts.release_holder_item(owner.holder_id, owner.account_id),
+            *token_store().revoke_items(tokens.VERIFY_EMAIL, owner.account_id),
+        ]
+    raw, token_writes = token_store().issue_items(tokens.VERIFY_EMAIL, account.account_id, VERIFY_TTL)
+    Transaction(*writes, *token_writes).commit()
+    return account, raw
+
+
+def _new_pending_account(token: Token, email: str, password_hash: str, now: int) -> Account:
     data = token.data
     instant = clock.iso_instant()
-    account = Account(
+    return Account(
         account_id=str(uuid.uuid4()),
         tenant_number=str(data.get("tenant_number", "")),
-        holder_id=holder_id,
+        holder_id=token.subject,
         email=email,
         status=PENDING,
         password_hash=password_hash,
@@ -294,98 +299,19 @@ def _write_registration(
         terms_version=TERMS_VERSION,
         terms_accepted_at=instant,
     )
-    items.append(
-        {"Put": {"TableName": table, "Item": account.to_item(), "ConditionExpression": "attribute_not_exists(pk)"}}
-    )
-    items.append(
-        _put_pointer(accounts.holder_key(holder_id), account.account_id, current.account_id if current else None)
-    )
-    items.append(_put_pointer(accounts.email_key(email), account.account_id, owner_id))
-    if owner_id is not None and not own_email and owner is not None:  # an expired pending account
-        items += [
-            {
-                "Delete": {
-                    "TableName": table,
-                    "Key": accounts.account_key(owner.account_id),
-                    "ConditionExpression": "#s = :pending AND pending_expires_at <= :now",
-                    "ExpressionAttributeNames": {"#s": "status"},
-                    "ExpressionAttributeValues": {":pending": {"S": PENDING}, ":now": {"N": str(now)}},
-                }
-            },
-            _delete_pointer(accounts.holder_key(owner.holder_id), owner.account_id, table),
-            *store.revoke_items(tokens.VERIFY_EMAIL, owner.account_id),
-        ]
-    raw, token_items = store.issue_items(tokens.VERIFY_EMAIL, account.account_id, VERIFY_TTL)
-    items += token_items
-    return (account, raw) if _transact(items) else None
 
 
-def _remove_pending_items(store: TokenStore, account: Account, *, keep_email: str) -> list[dict[str, Any]]:
-    table = get_settings().tenants_table
-    items: list[dict[str, Any]] = [
-        {
-            "Delete": {
-                "TableName": table,
-                "Key": accounts.account_key(account.account_id),
-                "ConditionExpression": "#s = :pending",
-                "ExpressionAttributeNames": {"#s": "status"},
-                "ExpressionAttributeValues": {":pending": {"S": PENDING}},
-            }
-        },
-        *store.revoke_items(tokens.VERIFY_EMAIL, account.account_id),
+def _remove_pending(account: Account, *, keep_email: str) -> list[Write]:
+    """The pending account being replaced, its verification links, and its address unless
+    the new account keeps it."""
+    accounts = account_store()
+    writes = [
+        accounts.remove_pending_item(account.account_id),
+        *token_store().revoke_items(tokens.VERIFY_EMAIL, account.account_id),
     ]
     if account.email != keep_email:
-        items.append(_delete_pointer(accounts.email_key(account.email), account.account_id, table))
-    return items
-
-
-def _put_pointer(key: dict[str, Any], account_id: str, previous: str | None) -> dict[str, Any]:
-    put: dict[str, Any] = {
-        "TableName": get_settings().tenants_table,
-        "Item": {**key, "account_id": {"S": account_id}},
-    }
-    if previous is None:
-        put["ConditionExpression"] = "attribute_not_exists(pk)"
-    else:
-        put["ConditionExpression"] = "account_id = :previous"
-        put["ExpressionAttributeValues"] = {":previous": {"S": previous}}
-    return {"Put": put}
-
-
-def _delete_pointer(key: dict[str, Any], account_id: str, table: str) -> dict[str, Any]:
-    return {
-        "Delete": {
-            "TableName": table,
-            "Key": key,
-            "ConditionExpression": "account_id = :id",
-            "ExpressionAttributeValues": {":id": {"S": account_id}},
-        }
-    }
-
-
-def _email_owner(email: str) -> str | None:
-    # The raw pointer, not AccountRepository.get_by_email: a pointer whose account is gone must
-    # still be seen, or the conditional Put on it could never succeed.
-    with aws.unavailable_on_failure():
-        item = (
-            aws.dynamodb()
-            .get_item(TableName=get_settings().tenants_table, Key=accounts.email_key(email), ConsistentRead=True)
-            .get("Item")
-        )
-    return item["account_id"]["S"] if item else None
-
-
-def _transact(items: list[dict[str, Any]]) -> bool:
-    """True when written; False when a condition or a concurrent transaction cancelled it."""
-    try:
-        aws.dynamodb().transact_write_items(TransactItems=items)
-    except Exception as exc:
-        if aws.error_code(exc) == "TransactionCanceledException":
-            return False
-        if aws.is_retryable(exc):
-            raise ServiceUnavailable() from exc
-        raise
-    return True
+        writes.append(accounts.release_email_item(account.email, account.account_id))
+    return writes
 
 
 def _pause(attempt: int) -> None:
@@ -395,55 +321,36 @@ def _pause(attempt: int) -> None:
 # ---------------------------------------------------------------- step 3
 def check_verification_link(raw: str) -> None:
     """What the link page shows on GET: raises token_invalid / token_expired, never consumes."""
-    _pending_account(TokenStore().peek(tokens.VERIFY_EMAIL, raw))
+    _pending_account(token_store().peek(tokens.VERIFY_EMAIL, raw))
 
 
 def _pending_account(token: Token) -> Account:
-    account = AccountRepository().get(token.subject)
+    account = account_store().get(token.subject)
     if account is None or account.status != PENDING:
         raise TokenInvalid()
-    if (account.pending_expires_at or 0) <= clock.now_ts():
+    if pending_expired(account, clock.now_ts()):
         raise TokenExpired()
     return account
 
 
 def verify_email(raw: str) -> dict[str, Any]:
     """Activate the account the link was sent for (single use, newest link only)."""
-    store = TokenStore()
-    table = get_settings().tenants_table
     for attempt in range(WRITE_ATTEMPTS):
         if attempt:
             _pause(attempt)
-        token = store.peek(tokens.VERIFY_EMAIL, raw)
+        token = token_store().peek(tokens.VERIFY_EMAIL, raw)
         account = _pending_account(token)
-        items = [
-            *store.consume_items(token),
-            {
-                "Update": {
-                    "TableName": table,
-                    "Key": accounts.account_key(account.account_id),
-                    "UpdateExpression": "SET #s = :active, verified_at = :at REMOVE pending_expires_at",
-                    "ConditionExpression": "#s = :pending",
-                    "ExpressionAttributeNames": {"#s": "status"},
-                    "ExpressionAttributeValues": {
-                        ":active": {"S": ACTIVE},
-                        ":pending": {"S": PENDING},
-                        ":at": {"S": clock.iso_instant()},
-                    },
-                }
-            },
-            {
-                "ConditionCheck": {
-                    "TableName": table,
-                    "Key": accounts.email_key(account.email),
-                    "ConditionExpression": "account_id = :id",
-                    "ExpressionAttributeValues": {":id": {"S": account.account_id}},
-                }
-            },
-        ]
-        if _transact(items):
-            count("RegistrationsCompleted")
-            return {"status": ACTIVE}
+        accounts = account_store()
+        try:
+            Transaction(
+                token_store().consume_items(token),
+                accounts.activate_item(account.account_id, clock.iso_instant(), fails_with=TokenInvalid),
+                accounts.email_pointer_check_item(account.email, account.account_id),
+            ).commit()
+        except RaceLost:
+            continue
+        count("RegistrationsCompleted")
+        return {"status": ACTIVE}
     raise ServiceUnavailable()
 
 
@@ -455,13 +362,13 @@ def resend_verification(email: str) -> None:
     ``RESEND_LIMIT`` an hour per address. Also used by the forgotten-password route for
     pending accounts, so both share the same budget.
     """
-    normalized = accounts.normalize_email(email)
+    normalized = normalize_email(email)
     if not is_valid_email(normalized):
         return
-    account = AccountRepository().get_by_email(normalized)
+    account = account_store().get_by_email(normalized)
     if account is None or account.status != PENDING or account.email != normalized:
         return
-    if (account.pending_expires_at or 0) <= clock.now_ts():
+    if pending_expired(account, clock.now_ts()):
         return  # expired: the address is released, a new registration is needed
     if RateLimiter().hit(RESENDS, hashed(normalized), RESEND_WINDOW) > RESEND_LIMIT:
         return
@@ -474,54 +381,8 @@ def resend_verification(email: str) -> None:
 
 def send_verification(account: Account) -> None:
     """Issue a new verification token (superseding the older ones) and e-mail the link."""
-    raw = TokenStore().issue(tokens.VERIFY_EMAIL, account.account_id, VERIFY_TTL)
+    raw = token_store().issue(tokens.VERIFY_EMAIL, account.account_id, VERIFY_TTL)
     _send(verification_email(account.email, raw, account.first_name, account.last_name))
-
-
-# ---------------------------------------------------------------- e-mails
-def verification_link(raw: str) -> str:
-    return get_settings().link("/links/verify-email?token=" + quote(raw, safe=""))
-
-
-def verification_email(to: str, raw: str, first_name: str = "", last_name: str = "") -> Email:
-    greeting = f"Bonjour {first_name} {last_name}".strip() + ","
-    return compose(
-        "Confirmez votre adresse e-mail — Mon espace locataire",
-        [
-            greeting,
-            "Votre compte Mon espace locataire est presque prêt. Pour l'activer, confirmez votre adresse "
-            "e-mail avec le bouton ci-dessous, de préférence sur le téléphone où l'application est installée.",
-        ],
-        to=to,
-        link=("Confirmer mon adresse", verification_link(raw)),
-        after_link=[
-            "Ce lien est valable 24 heures et ne peut servir qu'une seule fois. Passé ce délai, demandez "
-            "un nouveau lien depuis l'application.",
-            "Vous ne trouvez pas nos e-mails ? Pensez à regarder dans votre dossier « courrier indésirable » "
-            "(spam) et ajoutez notre adresse à vos contacts.",
-            "Si vous n'êtes pas à l'origine de cette inscription, ignorez simplement cet e-mail : aucun "
-            "compte ne sera activé.",
-        ],
-    )
-
-
-def duplicate_notice(to: str) -> Email:
-    return compose(
-        "Tentative de création de compte avec votre adresse e-mail",
-        [
-            "Bonjour,",
-            "Quelqu'un vient d'essayer de créer un compte Mon espace locataire avec votre adresse e-mail, "
-            "qui est déjà utilisée par un compte.",
-            "Si c'était vous, connectez-vous simplement dans l'application avec cette adresse. Si vous avez "
-            "oublié votre mot de passe, choisissez « Mot de passe oublié ? » pour le réinitialiser.",
-            "Si ce n'était pas vous, vous pouvez ignorer cet e-mail : votre compte n'a pas été modifié et "
-            "aucun autre compte n'a été créé avec votre adresse.",
-        ],
-        to=to,
-        after_link=[
-            "Vous ne trouvez pas nos e-mails ? Pensez à regarder dans votre dossier « courrier indésirable » (spam)."
-        ],
-    )
 
 
 def _send(email: Email) -> None:

@@ -18,12 +18,15 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from oph.platform import aws, clock
+from oph.platform import clock
 from oph.platform.aws import dynamo
-from oph.platform.errors import TokenExpired, TokenInvalid
+from oph.platform.errors import ServiceUnavailable, TokenExpired, TokenInvalid
+from oph.platform.provider import Provider
 from oph.platform.settings import get_settings
+from oph.platform.transaction import ErrorSpec, RaceLost, Write
 
 CLEANUP_GRACE_SECONDS = 7 * 24 * 3600
+MAX_TOKEN_LENGTH = 512
 
 REGISTRATION = "registration"  # step 1 -> step 2, 30 minutes
 VERIFY_EMAIL = "verify_email"  # account activation link, 24 hours
@@ -35,6 +38,10 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def new_raw_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
 @dataclass
 class Token:
     kind: str
@@ -44,62 +51,58 @@ class Token:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+def _key(token_hash: str) -> dict[str, Any]:
+    return dynamo.key(f"TOKEN#{token_hash}", "TOKEN")
+
+
+def _pointer_key(kind: str, subject: str) -> dict[str, Any]:
+    return dynamo.key(f"TOKENPTR#{kind}#{subject}", "CURRENT")
+
+
 class TokenStore:
     def __init__(self, table: str | None = None) -> None:
         self.table = table or get_settings().tokens_table
 
-    def _key(self, token_hash: str) -> dict[str, Any]:
-        return {"pk": {"S": f"TOKEN#{token_hash}"}, "sk": {"S": "TOKEN"}}
-
-    def _pointer_key(self, kind: str, subject: str) -> dict[str, Any]:
-        return {"pk": {"S": f"TOKENPTR#{kind}#{subject}"}, "sk": {"S": "CURRENT"}}
-
     def issue_items(
         self, kind: str, subject: str, ttl_seconds: int, data: dict[str, Any] | None = None
-    ) -> tuple[str, list[dict[str, Any]]]:
+    ) -> tuple[str, list[Write]]:
         """A new raw token and the transaction items that store it and make it the current one."""
-        raw = secrets.token_urlsafe(32)
+        raw = new_raw_token()
         token_hash = hash_token(raw)
         valid_until = int(clock.now_ts()) + ttl_seconds
         expires_at = valid_until + CLEANUP_GRACE_SECONDS
-        token_item = {
-            **self._key(token_hash),
-            **dynamo.to_item(
-                {
-                    "kind": kind,
-                    "subject": subject,
-                    "valid_until": valid_until,
-                    "expires_at": expires_at,
-                    "data": data or {},
-                }
-            ),
+        token_values = {
+            "kind": kind,
+            "subject": subject,
+            "valid_until": valid_until,
+            "expires_at": expires_at,
+            "data": data or {},
         }
+        token_item = {**_key(token_hash), **dynamo.to_item(token_values)}
         pointer_item = {
-            **self._pointer_key(kind, subject),
+            **_pointer_key(kind, subject),
             **dynamo.to_item({"token_hash": token_hash, "expires_at": expires_at}),
         }
         return raw, [
-            {"Put": {"TableName": self.table, "Item": token_item}},
-            {"Put": {"TableName": self.table, "Item": pointer_item}},
+            dynamo.write("token.put", {"Put": {"TableName": self.table, "Item": token_item}}),
+            dynamo.write("token.make_current", {"Put": {"TableName": self.table, "Item": pointer_item}}),
         ]
 
     def issue(self, kind: str, subject: str, ttl_seconds: int, data: dict[str, Any] | None = None) -> str:
+        """Issue a token on its own (nothing else changes with it); the raw token."""
         raw, items = self.issue_items(kind, subject, ttl_seconds, data)
-        with aws.unavailable_on_failure():
-            aws.dynamodb().transact_write_items(TransactItems=items)
+        try:
+            dynamo.commit(items)
+        except RaceLost:  # unconditional puts: only a concurrent transaction cancels them
+            raise ServiceUnavailable() from None
         return raw
 
     def peek(self, kind: str, raw: str) -> Token:
         """The token if it is current, unused and unexpired; never consumes it."""
-        if not raw or len(raw) > 512:
+        if not raw or len(raw) > MAX_TOKEN_LENGTH:
             raise TokenInvalid()
         token_hash = hash_token(raw)
-        with aws.unavailable_on_failure():
-            item = (
-                aws.dynamodb()
-                .get_item(TableName=self.table, Key=self._key(token_hash), ConsistentRead=True)
-                .get("Item")
-            )
+        item = dynamo.get(self.table, _key(token_hash))
         if not item:
             raise TokenInvalid()
         values = dynamo.from_item(item)
@@ -108,64 +111,47 @@ class TokenStore:
         token = Token(
             kind, str(values["subject"]), token_hash, int(values["valid_until"]), dict(values.get("data") or {})
         )
-        if not self._is_current(token):
+        pointer = dynamo.get(self.table, _pointer_key(kind, token.subject))
+        if not pointer or pointer["token_hash"]["S"] != token_hash:
             raise TokenInvalid()
         if token.valid_until <= clock.now_ts():
             raise TokenExpired()
         return token
 
-    def _is_current(self, token: Token) -> bool:
-        with aws.unavailable_on_failure():
-            item = (
-                aws.dynamodb()
-                .get_item(TableName=self.table, Key=self._pointer_key(token.kind, token.subject), ConsistentRead=True)
-                .get("Item")
-            )
-        return bool(item) and item["token_hash"]["S"] == token.token_hash
-
-    def consume_items(self, token: Token) -> list[dict[str, Any]]:
-        """Transaction items marking the token used, valid only if still unused and current.
-
-        If another request consumed or superseded it meanwhile, the transaction is cancelled
-        (the caller answers ``token_invalid``).
-        """
+    def consume_items(self, token: Token, fails_with: ErrorSpec = TokenInvalid) -> list[Write]:
+        """Transaction items marking the token used, valid only if still unused, unexpired and
+        current: if another request consumed or superseded it meanwhile, the transaction fails
+        with ``fails_with``."""
         now = int(clock.now_ts())
+        use = {
+            "TableName": self.table,
+            "Key": _key(token.token_hash),
+            "UpdateExpression": "SET used_at = :now",
+            "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(used_at) AND valid_until > :now",
+            "ExpressionAttributeValues": {":now": {"N": str(now)}},
+        }
         return [
-            {
-                "Update": {
-                    "TableName": self.table,
-                    "Key": self._key(token.token_hash),
-                    "UpdateExpression": "SET used_at = :now",
-                    "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(used_at) AND valid_until > :now",
-                    "ExpressionAttributeValues": {":now": {"N": str(now)}},
-                }
-            },
-            {
-                "Delete": {
-                    "TableName": self.table,
-                    "Key": self._pointer_key(token.kind, token.subject),
-                    "ConditionExpression": "token_hash = :h",
-                    "ExpressionAttributeValues": {":h": {"S": token.token_hash}},
-                }
-            },
+            dynamo.write("token.use", {"Update": use}, fails_with),
+            self._drop_pointer("token.drop_current", token.kind, token.subject, token.token_hash, fails_with),
         ]
 
-    def consume(self, kind: str, raw: str) -> Token:
-        """Peek and consume in one go, for uses that change nothing else atomically."""
-        token = self.peek(kind, raw)
-        try:
-            with aws.unavailable_on_failure():
-                aws.dynamodb().transact_write_items(TransactItems=self.consume_items(token))
-        except Exception as exc:
-            if aws.error_code(exc) == "TransactionCanceledException":
-                raise TokenInvalid() from None
-            raise
-        return token
-
-    def revoke_items(self, kind: str, subject: str) -> list[dict[str, Any]]:
+    def revoke_items(self, kind: str, subject: str) -> list[Write]:
         """Transaction items voiding every outstanding token of (kind, subject)."""
-        return [{"Delete": {"TableName": self.table, "Key": self._pointer_key(kind, subject)}}]
+        request = {"Delete": {"TableName": self.table, "Key": _pointer_key(kind, subject)}}
+        return [dynamo.write("token.revoke", request)]
 
-    def revoke(self, kind: str, subject: str) -> None:
-        with aws.unavailable_on_failure():
-            aws.dynamodb().delete_item(TableName=self.table, Key=self._pointer_key(kind, subject))
+    def withdraw_item(self, kind: str, subject: str, token_hash: str, fails_with: ErrorSpec = None) -> Write:
+        """Void the token ``token_hash`` if it is still the current one of (kind, subject)."""
+        return self._drop_pointer("token.withdraw", kind, subject, token_hash, fails_with)
+
+    def _drop_pointer(self, name: str, kind: str, subject: str, token_hash: str, fails_with: ErrorSpec) -> Write:
+        request = {
+            "TableName": self.table,
+            "Key": _pointer_key(kind, subject),
+            "ConditionExpression": "token_hash = :h",
+            "ExpressionAttributeValues": {":h": {"S": token_hash}},
+        }
+        return dynamo.write(name, {"Delete": request}, fails_with)
+
+
+token_store: Provider[TokenStore] = Provider(TokenStore)

@@ -3,8 +3,8 @@
 The import sends batches of tenants to SQS; the notice worker calls :func:`deliver_batch` for
 each message. Everything here is idempotent, because SQS delivers at least once and a message
 whose batch failed is retried: the PDF is rendered deterministically and overwritten, and
-each holder is e-mailed at most once per notice thanks to a claim recorded on the notice's
-index item (``notified_holders``) before sending, released if the sending fails.
+each holder is e-mailed at most once per notice thanks to a claim recorded with the notice
+(:meth:`DocumentStore.claim_notification`) before sending, released if the sending fails.
 
 Only holders with an active, enabled account whose ``notice_emails`` preference is on (the
 default) and whose address is not known to bounce are e-mailed.
@@ -13,17 +13,18 @@ default) and whose address is not known to bounce are e-mailed.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from oph.accounts.model import ACTIVE, Account, AccountRepository
-from oph.documents.model import NOTICE, Document, tenant_prefix
-from oph.platform import aws, clock
+from oph.accounts.account_store import account_store
+from oph.accounts.model import ACTIVE, Account
+from oph.documents.model import NOTICE, Document
+from oph.documents.store import document_store
+from oph.platform import clock
 from oph.platform.french import date_fr, euros, period_label
 from oph.platform.mail import compose, get_mailer
 from oph.platform.observability import count
-from oph.platform.settings import get_settings
-from oph.tenancy.store import TenancyStore, tenancy_pk
+from oph.tenancy.model import Addressee
+from oph.tenancy.store import tenancy_store
 
 # Tenants of one message are published by a few threads: rendering is CPU-bound, but each
 # notice also waits on S3 and DynamoDB, and those waits overlap (docs/PERFORMANCE.md).
@@ -41,7 +42,7 @@ def deliver_batch(body: Mapping[str, Any]) -> int:
     entries = list(body.get("tenants") or [])
     if len(entries) <= 1:
         return sum(deliver_tenant(entry) for entry in entries)
-    aws.dynamodb(), aws.s3()  # create the shared clients before the threads use them
+    document_store().warm_up()
     with ThreadPoolExecutor(max_workers=min(PUBLISH_THREADS, len(entries))) as pool:
         futures = [pool.submit(deliver_tenant, entry) for entry in entries]
     errors = [f.exception() for f in futures if f.exception() is not None]
@@ -51,13 +52,14 @@ def deliver_batch(body: Mapping[str, Any]) -> int:
 
 
 def deliver_tenant(entry: Mapping[str, Any]) -> int:
+    """Publish the notices of one tenant of a message, then tell the holders who want it."""
     number = str(entry["tenant_number"])
     documents = [_document(d) for d in entry.get("documents") or []]
     known = entry.get("holders")
     holders: list[Any] = (
-        [NamedHolder(str(h["holder_id"]), str(h["last_name"]), str(h["first_name"])) for h in known]
+        [Addressee(str(h["holder_id"]), str(h["last_name"]), str(h["first_name"])) for h in known]
         if known
-        else TenancyStore().list_holders(number)
+        else tenancy_store().list_holders(number)
     )
     tenancy = entry.get("tenancy") or {}
     for document in documents:
@@ -67,15 +69,6 @@ def deliver_tenant(entry: Mapping[str, Any]) -> int:
         for holder, account in recipients:
             notify(document, holder, account)
     return len(documents)
-
-
-@dataclass(frozen=True)
-class NamedHolder:
-    """What the worker needs of a holder (the import sends it, sparing a query per tenant)."""
-
-    holder_id: str
-    last_name: str
-    first_name: str
 
 
 def _document(values: Mapping[str, Any]) -> Document:
@@ -90,81 +83,45 @@ def publish_pdf(document: Document, tenancy: Mapping[str, Any] | Any, holders: I
     """Render the notice, store it under the tenant's prefix, mark the index item rendered."""
     from oph.documents.notice_pdf import render_notice
 
-    if not document.s3_key.startswith(tenant_prefix(document.tenant_number)):
-        raise ValueError("document key outside the tenant's prefix")
     pdf = render_notice(document, tenancy, holders)
-    settings = get_settings()
-    with aws.unavailable_on_failure():
-        aws.s3().put_object(
-            Bucket=settings.documents_bucket,
-            Key=document.s3_key,
-            Body=pdf,
-            ContentType="application/pdf",
-            ContentDisposition=f'attachment; filename="{document.filename}"',
-        )
-    try:
-        with aws.unavailable_on_failure():
-            aws.dynamodb().update_item(
-                TableName=settings.tenants_table,
-                Key=_key(document),
-                UpdateExpression="SET rendered_at = :now",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues={":now": {"S": clock.iso_instant()}},
-            )
-    except Exception as exc:
-        if not aws.is_conditional_failure(exc):
-            raise
+    store = document_store()
+    store.put_pdf(document, pdf)
+    store.mark_rendered(document, clock.iso_instant())
     count("NoticePdfsStored")
     return pdf
 
 
+def wants_notice_emails(account: Account) -> bool:
+    """An active, enabled account, with an address not known to bounce, that did not turn
+    the ``notice_emails`` preference off (it is on by default)."""
+    return (
+        account.status == ACTIVE
+        and not account.disabled
+        and account.email_status != "undeliverable"
+        and bool((account.preferences or {}).get("notice_emails", True))
+    )
+
+
 def notice_recipients(holders: Iterable[Any]) -> list[tuple[Any, Account]]:
-    repository = AccountRepository()
+    """The holders to e-mail about a notice, with their account."""
+    accounts = account_store()
     found = []
     for holder in holders:
-        account = repository.get_by_holder(holder.holder_id)
-        if (
-            account is not None
-            and account.status == ACTIVE
-            and not account.disabled
-            and account.email_status != "undeliverable"
-            and bool((account.preferences or {}).get("notice_emails", True))
-        ):
+        account = accounts.get_by_holder(holder.holder_id)
+        if account is not None and wants_notice_emails(account):
             found.append((holder, account))
     return found
 
 
-def _key(document: Document) -> dict[str, Any]:
-    return {"pk": {"S": tenancy_pk(document.tenant_number)}, "sk": {"S": f"DOC#{document.doc_id}"}}
-
-
 def notify(document: Document, holder: Any, account: Account) -> bool:
     """E-mail one holder that the notice is available, once: False if already done."""
-    table = get_settings().tenants_table
-    claim = {":h": {"SS": [holder.holder_id]}, ":one": {"S": holder.holder_id}}
-    try:
-        with aws.unavailable_on_failure():
-            aws.dynamodb().update_item(
-                TableName=table,
-                Key=_key(document),
-                UpdateExpression="ADD notified_holders :h",
-                ConditionExpression="attribute_exists(pk) AND NOT contains(notified_holders, :one)",
-                ExpressionAttributeValues=claim,
-            )
-    except Exception as exc:
-        if aws.is_conditional_failure(exc):
-            return False
-        raise
+    store = document_store()
+    if not store.claim_notification(document, holder.holder_id):
+        return False
     try:
         get_mailer().send(notice_email(document, account))
     except Exception:
-        with aws.unavailable_on_failure():  # let the retry of this message send it
-            aws.dynamodb().update_item(
-                TableName=table,
-                Key=_key(document),
-                UpdateExpression="DELETE notified_holders :h",
-                ExpressionAttributeValues={":h": claim[":h"]},
-            )
+        store.release_notification(document, holder.holder_id)  # let the retry of this message send it
         raise
     count("NoticeEmailsSent")
     return True

@@ -11,13 +11,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from oph.documents.model import NOTICE, PAYMENT_RECEIPT, RECEIPT, TYPES, Document, DocumentRepository, sort_newest_first
-from oph.platform import aws
+from oph.documents.model import NOTICE, PAYMENT_RECEIPT, RECEIPT, TYPES, Document, sort_newest_first
+from oph.documents.store import document_store
 from oph.platform.errors import NotFound, ValidationFailed
 from oph.platform.observability import get_logger
-from oph.platform.settings import get_settings
-from oph.tenancy.model import normalize_tenant_number
-from oph.tenancy.store import TenancyStore, tenancy_pk
+from oph.tenancy.store import tenancy_store
 
 URL_LIFETIME = 300
 _SAFE_FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.pdf$")
@@ -28,7 +26,7 @@ def list_documents(tenant_number: str, doc_type: str | None = None) -> list[dict
         raise ValidationFailed.single(
             "type", "invalid_format", "Type de document inconnu (notice, receipt ou payment_receipt)."
         )
-    documents = DocumentRepository().list(tenant_number)
+    documents = document_store().list(tenant_number)
     if doc_type is not None:
         documents = [d for d in documents if d.type == doc_type]
     return [d.as_api() for d in sort_newest_first(documents)]
@@ -50,40 +48,19 @@ def download_filename(document: Document) -> str:
 
 
 def download_link(tenant_number: str, doc_id: str) -> dict[str, Any]:
-    settings = get_settings()
     if not doc_id or len(doc_id) > 200:
         raise NotFound()
-    with aws.unavailable_on_failure():
-        item = (
-            aws.dynamodb()
-            .get_item(
-                TableName=settings.tenants_table,
-                Key={"pk": {"S": tenancy_pk(tenant_number)}, "sk": {"S": f"DOC#{doc_id}"}},
-                ConsistentRead=True,
-            )
-            .get("Item")
-        )
-    if not item:
+    store = document_store()
+    document = store.get(tenant_number, doc_id)
+    if document is None:
         raise NotFound()
-    document = Document.from_item(item)
-    prefix = f"tenants/{normalize_tenant_number(tenant_number)}/"
-    if not document.s3_key.startswith(prefix) or ".." in document.s3_key:
+    if not document.under_prefix_of(tenant_number) or ".." in document.s3_key:
         get_logger().warning("document key outside the caller's prefix refused")
         raise NotFound()
-    if document.type == NOTICE and "rendered_at" not in item:
+    if document.type == NOTICE and document.rendered_at is None:
         _render_now(document)
     filename = download_filename(document)
-    with aws.unavailable_on_failure():
-        url = aws.s3().generate_presigned_url(
-            "get_object",
-            Params={
-                "Bucket": settings.documents_bucket,
-                "Key": document.s3_key,
-                "ResponseContentDisposition": f'attachment; filename="{filename}"',
-                "ResponseContentType": "application/pdf",
-            },
-            ExpiresIn=URL_LIFETIME,
-        )
+    url = store.download_url(document, filename, URL_LIFETIME)
     return {"url": url, "expires_in": URL_LIFETIME, "filename": filename}
 
 
@@ -91,6 +68,6 @@ def _render_now(document: Document) -> None:
     """The import created the notice but its worker has not stored the PDF yet."""
     from oph.documents.delivery import publish_pdf
 
-    repository = TenancyStore()
-    tenancy = repository.get_tenancy(document.tenant_number)
-    publish_pdf(document, tenancy or {}, repository.list_holders(document.tenant_number))
+    tenancies = tenancy_store()
+    tenancy = tenancies.get_tenancy(document.tenant_number)
+    publish_pdf(document, tenancy or {}, tenancies.list_holders(document.tenant_number))

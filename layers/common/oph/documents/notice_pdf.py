@@ -142,7 +142,7 @@ class Sheet:
         return self.buffer.getvalue()
 
 
-def _address_window(sheet: Sheet, addressee: Addressee, top: float = 52) -> None:
+def address_window(sheet: Sheet, addressee: Addressee, top: float = 52) -> None:
     """Where the envelope window is on the paper notice."""
     sheet.box(110, top - 6, 85, 30)
     y = top
@@ -153,7 +153,7 @@ def _address_window(sheet: Sheet, addressee: Addressee, top: float = 52) -> None
     sheet.text(114, y + 5, addressee.town, size=10)
 
 
-def _references(sheet: Sheet, tenant_number: str, addressee: Addressee, top: float = 46) -> None:
+def references(sheet: Sheet, tenant_number: str, addressee: Addressee, top: float = 46) -> None:
     sheet.box(15, top, 88, 32, fill=GREY)
     rows = (
         ("N° intitulé", tenant_number),
@@ -170,29 +170,33 @@ def _references(sheet: Sheet, tenant_number: str, addressee: Addressee, top: flo
 def render_notice(document: Document, tenancy: Mapping[str, Any] | Any, holders: Iterable[Any]) -> bytes:
     """The PDF of one avis d'échéance (``document`` is its index item, lines in ``extra``)."""
     addressee = Addressee.of(tenancy, holders)
-    extra = document.extra or {}
     period = str(document.period)
     sheet = Sheet(f"Avis d'échéance {period_label(period)}")
     sheet.letterhead(
         "AVIS D'ÉCHÉANCE",
         [f"Période : {period_label(period, capitalize=True)}", f"Date d'émission : {date_fr(document.issued_on)}"],
     )
-    _references(sheet, document.tenant_number, addressee)
-    _address_window(sheet, addressee)
+    references(sheet, document.tenant_number, addressee)
+    address_window(sheet, addressee)
+    sheet.text(15, 88, "Adresse de la location :", size=9, bold=True)
+    sheet.text(55, 88, f"{addressee.address_line1}, {addressee.town}".strip(", "), size=9)
+    y = _notice_lines(sheet, document, top=97)
+    y = _amount_to_pay(sheet, document, y + 16)
+    _account_situation(sheet, document, y + 24)
+    _slip(sheet, document, addressee, top=232)
+    sheet.centre(105, 287, f"{OFFICE_NAME} — {OFFICE_ADDRESS}", size=6.5)
+    return sheet.finish()
 
-    top = 88
-    sheet.text(15, top, "Adresse de la location :", size=9, bold=True)
-    sheet.text(55, top, f"{addressee.address_line1}, {addressee.town}".strip(", "), size=9)
 
-    # Lines of the notice, as on the paper notice: label, nature, amount.
-    top = 97
+def _notice_lines(sheet: Sheet, document: Document, top: float) -> float:
+    """Lines of the notice, as on the paper notice: label, nature, amount; then the total.
+    Returns the top of the total's line."""
     sheet.box(15, top, 180, 8, fill=GREY)
-    sheet.text(18, top + 5.5, f"DÉTAIL DE L'ÉCHÉANCE — {period_label(period).upper()}", size=9, bold=True)
+    sheet.text(18, top + 5.5, f"DÉTAIL DE L'ÉCHÉANCE — {period_label(str(document.period)).upper()}", size=9, bold=True)
     sheet.text(125, top + 5.5, "Nature", size=9, bold=True)
     sheet.right(192, top + 5.5, "Montant", size=9, bold=True)
     y = top + 14
-    lines = list(extra.get("lines") or [])
-    for line in lines:
+    for line in list((document.extra or {}).get("lines") or []):
         sheet.text(18, y, str(line.get("label", ""))[:70], size=9)
         sheet.text(125, y, CATEGORY_LABELS.get(str(line.get("category")), ""), size=8)
         sheet.right(192, y, euros(int(line.get("amount_cents", 0))), size=9)
@@ -202,9 +206,12 @@ def render_notice(document: Document, tenancy: Mapping[str, Any] | Any, holders:
     sheet.text(18, y + 4, "TOTAL DE L'ÉCHÉANCE", size=10, bold=True)
     sheet.right(192, y + 4, euros(total), size=10, bold=True)
     sheet.box(15, top, 180, y + 8 - top)
+    return y
 
-    # What to pay and by when.
-    y += 16
+
+def _amount_to_pay(sheet: Sheet, document: Document, y: float) -> float:
+    """What to pay and by when."""
+    total = int(document.amount_due_cents or 0)
     sheet.box(15, y, 180, 16, fill=GREY)
     sheet.text(18, y + 7, "Montant à payer :", size=11, bold=True)
     sheet.text(58, y + 7, euros(total), size=11, bold=True)
@@ -216,9 +223,12 @@ def render_notice(document: Document, tenancy: Mapping[str, Any] | Any, holders:
         "Payez en ligne par carte bancaire, sans frais, dans l'application « Mon espace locataire ».",
         size=8,
     )
+    return y
 
-    # Account situation (the balance of the office's records at its date).
-    y += 24
+
+def _account_situation(sheet: Sheet, document: Document, y: float) -> None:
+    """The balance of the office's records at its date."""
+    extra = document.extra or {}
     sheet.text(15, y, "SITUATION DE VOTRE COMPTE", size=10, bold=True)
     balance, balance_date = extra.get("balance_cents"), extra.get("balance_date")
     if balance is not None and balance_date:
@@ -237,8 +247,12 @@ def render_notice(document: Document, tenancy: Mapping[str, Any] | Any, holders:
         size=8,
     )
 
-    # Tear-off slip, as at the bottom of the paper notice.
-    y = 232
+
+def _slip(sheet: Sheet, document: Document, addressee: Addressee, top: float) -> None:
+    """Tear-off slip, as at the bottom of the paper notice."""
+    period = str(document.period)
+    total = int(document.amount_due_cents or 0)
+    y = top
     sheet.line(10, y, 200, y, dash=True)
     sheet.text(15, y + 7, "TALON À JOINDRE À VOTRE RÈGLEMENT", size=9, bold=True)
     sheet.text(15, y + 14, f"N° intitulé : {document.tenant_number}", size=9)
@@ -247,5 +261,3 @@ def render_notice(document: Document, tenancy: Mapping[str, Any] | Any, holders:
     sheet.text(110, y + 14, f"Montant : {euros(total)}", size=9, bold=True)
     sheet.text(110, y + 20, f"Date limite : {date_fr(str(document.due_date))}", size=9)
     sheet.text(110, y + 26, (addressee.names or [""])[0], size=9)
-    sheet.centre(105, 287, f"{OFFICE_NAME} — {OFFICE_ADDRESS}", size=6.5)
-    return sheet.finish()

@@ -13,17 +13,10 @@ from html import escape
 
 from aws_lambda_powertools.event_handler import Response
 
-from oph.payments.service import (
-    ABANDONED,
-    CREATED,
-    EXPIRED,
-    REFUSED,
-    SUCCEEDED,
-    CheckoutView,
-    Payment,
-    format_euros,
-    paris_moment,
-)
+from oph.payments.checkout import CheckoutView
+from oph.payments.model import ABANDONED, CREATED, EXPIRED, REFUSED, SUCCEEDED, Payment
+from oph.platform.clock import paris_moment
+from oph.platform.french import euros
 from oph.platform.pages import page, security_headers
 
 
@@ -35,7 +28,7 @@ def _hidden(fields: Mapping[str, str]) -> str:
 
 def checkout_page(view: CheckoutView) -> Response:
     payment = view.payment
-    amount = format_euros(payment.amount_cents)
+    amount = euros(payment.amount_cents)
     if view.fields is None:
         if payment.status == SUCCEEDED:
             return page(
@@ -60,7 +53,7 @@ def checkout_page(view: CheckoutView) -> Response:
 
 
 def sandbox_page(form: Mapping[str, str], *, error: str | None = None, status: int = 200) -> Response:
-    amount = format_euros(int(form["vads_amount"]))
+    amount = euros(int(form["vads_amount"]))
     error_html = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
     body = (
         '<p class="hint">Passerelle de paiement de démonstration (sandbox) : aucune carte réelle '
@@ -97,7 +90,7 @@ _RETURN_TEXTS = {
 
 
 def return_page(payment: Payment) -> Response:
-    amount = escape(format_euros(payment.amount_cents))
+    amount = escape(euros(payment.amount_cents))
     title, css = _RETURN_TEXTS.get(payment.status, ("Paiement en cours", "hint"))
     if payment.status == SUCCEEDED and payment.paid_at:
         paid = paris_moment(payment.paid_at)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from typing import Any
 
 OFFICE = "Office Public de l'Habitat d'Aubervilliers"
 
@@ -30,7 +31,6 @@ class ReceiptDetails:
 
 def render_receipt(details: ReceiptDetails) -> bytes:
     from reportlab.lib.pagesizes import A4
-    from reportlab.lib.units import mm
     from reportlab.pdfgen import canvas
 
     buffer = io.BytesIO()
@@ -38,10 +38,21 @@ def render_receipt(details: ReceiptDetails) -> bytes:
     pdf.setTitle(f"Reçu de paiement {details.payment_id}")
     pdf.setAuthor(OFFICE)
     pdf.setSubject("Reçu de paiement en ligne")
+    y = _header(pdf, details)
+    y = _rows(pdf, details, y)
+    _statement(pdf, details, y)
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+def _header(pdf: Any, details: ReceiptDetails) -> float:
+    """The header band, the title and the addressee; returns where the rows start."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm
+
     width, height = A4
     left = 20 * mm
-
-    # header band
     pdf.setFillColorRGB(0, 0.294, 0.529)
     pdf.rect(0, height - 30 * mm, width, 30 * mm, stroke=0, fill=1)
     pdf.setFillColorRGB(1, 1, 1)
@@ -56,7 +67,7 @@ def render_receipt(details: ReceiptDetails) -> bytes:
     pdf.setFont("Helvetica", 10)
     pdf.drawString(left, height - 55 * mm, f"Émis le {details.issued_on}")
 
-    y = height - 70 * mm
+    y: float = height - 70 * mm
     if details.holder_name or details.address_lines:
         pdf.setFont("Helvetica-Bold", 11)
         pdf.drawString(width / 2, y, details.holder_name)
@@ -64,7 +75,15 @@ def render_receipt(details: ReceiptDetails) -> bytes:
         for i, line in enumerate(details.address_lines):
             pdf.drawString(width / 2, y - (5 + 5 * i) * mm, line)
         y -= 25 * mm
+    return y
 
+
+def _rows(pdf: Any, details: ReceiptDetails, y: float) -> float:
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm
+
+    width, _height = A4
+    left = 20 * mm
     rows = [
         ("N° d'intitulé", details.tenant_number),
         ("N° de contrat", details.contract_number),
@@ -85,7 +104,13 @@ def render_receipt(details: ReceiptDetails) -> bytes:
         pdf.setStrokeColorRGB(0.85, 0.85, 0.85)
         pdf.line(left, y - 2.5 * mm, width - left, y - 2.5 * mm)
         y -= 9 * mm
+    return y
 
+
+def _statement(pdf: Any, details: ReceiptDetails, y: float) -> None:
+    from reportlab.lib.units import mm
+
+    left = 20 * mm
     y -= 6 * mm
     pdf.setFont("Helvetica", 9)
     for line in (
@@ -100,9 +125,6 @@ def render_receipt(details: ReceiptDetails) -> bytes:
     pdf.setFont("Helvetica", 8)
     pdf.setFillColorRGB(0.35, 0.35, 0.35)
     pdf.drawString(left, 15 * mm, f"{OFFICE} — document généré automatiquement.")
-    pdf.showPage()
-    pdf.save()
-    return buffer.getvalue()
 
 
 def _trans_day(trans_date: str) -> str:

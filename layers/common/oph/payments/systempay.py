@@ -15,7 +15,7 @@ and "Analyser la nature de la notification".
 - ``vads_amount``: in the smallest currency unit (cents); ``vads_currency``: ISO 4217 numeric
   code, 978 for the euro.
 
-Nothing here does I/O: the gateway adapters (``oph.payment_gateway``) and the tests use it.
+Nothing here does I/O: the gateway adapters (:mod:`oph.payments.adapters.gateway`) and the tests use it.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Typed domain errors and the contract's error codes.
 
-Use cases raise these; ``oph.http`` maps them to problem+json once for every function. A
+Use cases raise these; ``oph.platform.http`` maps them to problem+json once for every function. A
 ``title`` is always French and never carries personal data, tokens or AWS messages.
 """
 

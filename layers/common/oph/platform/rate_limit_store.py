@@ -13,6 +13,7 @@ import math
 from typing import Any
 
 from oph.platform import aws, clock
+from oph.platform.aws import dynamo
 from oph.platform.errors import TooManyRequests
 from oph.platform.settings import get_settings
 
@@ -49,41 +50,30 @@ class RateLimiter:
         """Count one event; returns the count in the live window (starting one if needed)."""
         now = int(clock.now_ts())
         table, item_key = self.table, self._key(name, key)
-        db = aws.dynamodb()
-        try:
-            with aws.unavailable_on_failure():
-                result = db.update_item(
-                    TableName=table,
-                    Key=item_key,
-                    UpdateExpression="ADD #c :one",
-                    ConditionExpression="window_ends > :now",
-                    ExpressionAttributeNames={"#c": "count"},
-                    ExpressionAttributeValues={":one": {"N": "1"}, ":now": {"N": str(now)}},
-                    ReturnValues="UPDATED_NEW",
-                )
-            return int(result["Attributes"]["count"]["N"])
-        except Exception as exc:
-            if not aws.is_conditional_failure(exc):
-                raise
+        counted = dynamo.update_if(
+            TableName=table,
+            Key=item_key,
+            UpdateExpression="ADD #c :one",
+            ConditionExpression="window_ends > :now",
+            ExpressionAttributeNames={"#c": "count"},
+            ExpressionAttributeValues={":one": {"N": "1"}, ":now": {"N": str(now)}},
+            ReturnValues="UPDATED_NEW",
+        )
+        if counted is not None:
+            return int(counted["count"]["N"])
         # No live window: start one. If a concurrent request started it first, count in it.
-        try:
-            with aws.unavailable_on_failure():
-                db.put_item(
-                    TableName=table,
-                    Item={
-                        **item_key,
-                        "count": {"N": "1"},
-                        "window_ends": {"N": str(now + window)},
-                        "expires_at": {"N": str(now + window)},
-                    },
-                    ConditionExpression="attribute_not_exists(pk) OR window_ends <= :now",
-                    ExpressionAttributeValues={":now": {"N": str(now)}},
-                )
-            return 1
-        except Exception as exc:
-            if not aws.is_conditional_failure(exc):
-                raise
-            return self.hit(name, key, window)
+        started = dynamo.put_if(
+            TableName=table,
+            Item={
+                **item_key,
+                "count": {"N": "1"},
+                "window_ends": {"N": str(now + window)},
+                "expires_at": {"N": str(now + window)},
+            },
+            ConditionExpression="attribute_not_exists(pk) OR window_ends <= :now",
+            ExpressionAttributeValues={":now": {"N": str(now)}},
+        )
+        return 1 if started else self.hit(name, key, window)
 
     def reset(self, name: str, key: str) -> None:
         with aws.unavailable_on_failure():

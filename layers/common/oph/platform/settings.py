@@ -30,7 +30,6 @@ class Settings:
     stage: str
     tenants_table: str
     tokens_table: str
-    idempotency_table: str
     documents_bucket: str
     public_base_url: str
     mail_from: str
@@ -75,7 +74,6 @@ def _read_settings() -> Settings:
         stage=env("STAGE", "local"),
         tenants_table=env("TENANTS_TABLE", "TenantsTable"),
         tokens_table=env("TOKENS_TABLE", "TokensTable"),
-        idempotency_table=env("IDEMPOTENCY_TABLE", "IdempotencyTable"),
         documents_bucket=env("DOCUMENTS_BUCKET", "documents"),
         public_base_url=env("PUBLIC_BASE_URL", "http://127.0.0.1:3000"),
         mail_from=env("MAIL_FROM", "Mon espace locataire <ne-pas-repondre@oph-aubervilliers.fr>"),

@@ -10,18 +10,19 @@ appear nowhere (their holder records are not read, their payments are filtered o
 from __future__ import annotations
 
 import re
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from oph.accounts import model as accounts
+from oph.accounts.account_store import account_store
 from oph.accounts.model import Account
 from oph.accounts.profile import get_holder, get_preferences, live_pending_email
-from oph.documents.model import PAYMENT_RECEIPT, DocumentRepository, sort_newest_first
-from oph.platform import aws, clock
-from oph.platform.aws import dynamo
+from oph.documents.model import PAYMENT_RECEIPT, sort_newest_first
+from oph.documents.store import document_store
+from oph.payments.store import payment_store
+from oph.platform import clock
 from oph.platform.errors import Unauthorized
-from oph.platform.settings import get_settings
-from oph.tenancy.store import TenancyStore, tenancy_pk
+from oph.tenancy.store import tenancy_store
 
 FILENAME = "mes-donnees.json"
 # Never exported: key attributes, secrets, and anything derived from them.
@@ -45,19 +46,10 @@ def _public(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _account_attributes(account: Account) -> dict[str, Any]:
-    with aws.unavailable_on_failure():
-        item = (
-            aws.dynamodb()
-            .get_item(
-                TableName=get_settings().tenants_table,
-                Key=accounts.account_key(account.account_id),
-                ConsistentRead=True,
-            )
-            .get("Item")
-        )
-    if not item:
+    stored = account_store().attributes(account.account_id)
+    if stored is None:
         raise Unauthorized()
-    values = _public(dynamo.from_item(item))
+    values = _public(stored)
     values.pop("session_generation", None)  # an internal counter, not information about the person
     values["pending_email"] = live_pending_email(account)
     if values["pending_email"] is None:
@@ -67,30 +59,21 @@ def _account_attributes(account: Account) -> dict[str, Any]:
 
 def _tenancy_payments(account: Account) -> tuple[list[dict[str, Any]], set[str]]:
     """(the caller's payments, ids of the tenancy's payments made by a co-holder)."""
-    kwargs: dict[str, Any] = {
-        "TableName": get_settings().tenants_table,
-        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :p)",
-        "ExpressionAttributeValues": {":pk": {"S": tenancy_pk(account.tenant_number)}, ":p": {"S": "PAYMENT#"}},
-        "ConsistentRead": True,
-    }
-    items = dynamo.query_all(**kwargs)
     mine: list[dict[str, Any]] = []
     others: set[str] = set()
-    for item in items:
-        values = dynamo.from_item(item)
-        if values.get("account_id", account.account_id) != account.account_id:
+    for payment in payment_store().for_tenancy(account.tenant_number):
+        if (payment.account_id or account.account_id) != account.account_id:
             # A co-holder's payment is theirs, not the caller's.
-            others |= {str(values[k]) for k in ("id", "payment_id", "receipt_doc_id") if values.get(k)}
-            others.add(str(values.get("sk", "")).removeprefix("PAYMENT#"))
+            others |= {i for i in (payment.payment_id, payment.receipt_doc_id) if i}
             continue
-        mine.append(_public(values))
+        mine.append(_public({k: v for k, v in asdict(payment).items() if v is not None}))
     return sorted(mine, key=lambda p: str(p.get("created_at", "")), reverse=True), others
 
 
 def _documents(account: Account, others_payments: set[str]) -> list[dict[str, Any]]:
     """The tenancy's notices and receipts, and the payment receipts of the caller's own payments."""
     listed = []
-    for document in sort_newest_first(DocumentRepository().list(account.tenant_number)):
+    for document in sort_newest_first(document_store().list(account.tenant_number)):
         extra = document.extra or {}
         if extra.get("account_id") not in (None, account.account_id):
             continue
@@ -130,7 +113,7 @@ def _consents(account: Account) -> list[dict[str, Any]]:
 
 def export_personal_data(account: Account) -> dict[str, Any]:
     holder = get_holder(account)
-    tenancy = TenancyStore().get_tenancy(account.tenant_number)
+    tenancy = tenancy_store().get_tenancy(account.tenant_number)
     payments, others_payments = _tenancy_payments(account)
     return {
         "generated_at": clock.iso_instant(),

@@ -127,25 +127,19 @@ class TenancyStore:
         condition = "attribute_not_exists(balance_date) OR balance_date < :d"
         if source == "notices":
             condition += " OR balance_date = :d"
-        try:
-            with aws.unavailable_on_failure():
-                aws.dynamodb().update_item(
-                    TableName=self.table,
-                    Key=dynamo.key(tenancy_pk(tenant_number), TENANCY_SK),
-                    UpdateExpression="SET balance_cents = :b, balance_date = :d, balance_source = :s, tenant_number = :t",
-                    ConditionExpression=condition,
-                    ExpressionAttributeValues={
-                        ":b": {"N": str(balance_cents)},
-                        ":d": {"S": balance_date},
-                        ":s": {"S": source},
-                        ":t": {"S": normalize_tenant_number(tenant_number)},
-                    },
-                )
-        except Exception as exc:
-            if aws.is_conditional_failure(exc):
-                return False
-            raise
-        return True
+        updated = dynamo.update_if(
+            TableName=self.table,
+            Key=dynamo.key(tenancy_pk(tenant_number), TENANCY_SK),
+            UpdateExpression="SET balance_cents = :b, balance_date = :d, balance_source = :s, tenant_number = :t",
+            ConditionExpression=condition,
+            ExpressionAttributeValues={
+                ":b": {"N": str(balance_cents)},
+                ":d": {"S": balance_date},
+                ":s": {"S": source},
+                ":t": {"S": normalize_tenant_number(tenant_number)},
+            },
+        )
+        return updated is not None
 
     def get_tenancy(self, tenant_number: str) -> Tenancy | None:
         item = dynamo.get(self.table, dynamo.key(tenancy_pk(tenant_number), TENANCY_SK))

@@ -1,6 +1,6 @@
 """The payment gateway port and its two adapters, chosen by name.
 
-- ``systempay``: the Systempay/PayZen (Lyra) hosted payment form (``oph.systempay``). The
+- ``systempay``: the Systempay/PayZen (Lyra) hosted payment form (:mod:`oph.payments.systempay`). The
   checkout page posts the signed ``vads_*`` form to ``SYSTEMPAY_FORM_URL``; the gateway calls
   ``POST /v1/payments/notifications/systempay`` (the IPN URL set in the Systempay back
   office) and sends the buyer back to ``/links/payment-return``.
@@ -9,34 +9,30 @@
   and on submit posts the signed notification to ``/v1/payments/notifications/sandbox``
   BEFORE redirecting the browser. It refuses to run when the stage is production.
 
-Keys: Secrets Manager JSON ``{"site_id", "test_key", "production_key"}``, cached five minutes
-per container (a key rotation is picked up within five minutes).
+Keys: Secrets Manager JSON ``{"site_id", "test_key", "production_key"}``, read through the one
+secret cache (:func:`oph.platform.aws.secrets.json_secret`): a key rotation is picked up
+within five minutes.
 """
 
 from __future__ import annotations
 
-import json
-import secrets
-import time
+import secrets as tokens
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from oph.payments import systempay
-from oph.platform import aws, clock
-from oph.platform.errors import ApiError, NotFound, ServiceUnavailable
-from oph.platform.settings import get_settings, on_reset
+from oph.payments.model import NotificationRejected
+from oph.platform import clock
+from oph.platform.aws import secrets
+from oph.platform.errors import NotFound, ServiceUnavailable
+from oph.platform.provider import Provider
+from oph.platform.settings import get_settings
 
 SECRET_CACHE_SECONDS = 300
 TEST_CARD_SUCCESS = "4970100000000003"
 TEST_CARD_REFUSED = "4970100000000014"
-
-
-class NotificationRejected(ApiError):
-    """A notification that is forged, tampered with, misdirected or malformed: nothing changes."""
-
-    status, code, title = 400, "notification_rejected", "Notification de paiement refusée."
 
 
 class GatewayUnavailable(ServiceUnavailable):
@@ -54,29 +50,22 @@ class GatewayKeys:
         return self.production_key if ctx_mode == systempay.PRODUCTION else self.test_key
 
 
-_keys: tuple[float, GatewayKeys] | None = None
-
-
-@on_reset
-def _forget_keys() -> None:
-    global _keys
-    _keys = None
-
-
-def gateway_keys() -> GatewayKeys:
-    global _keys
-    if _keys is not None and time.monotonic() - _keys[0] < SECRET_CACHE_SECONDS:
-        return _keys[1]
-    with aws.unavailable_on_failure():
-        raw = aws.secretsmanager().get_secret_value(SecretId=get_settings().payment_secret_arn)["SecretString"]
-    data = json.loads(raw)
-    keys = GatewayKeys(
+def secret_keys() -> GatewayKeys:
+    """The keys as Secrets Manager holds them (through the one secret cache)."""
+    data = secrets.json_secret(get_settings().payment_secret_arn, max_age=SECRET_CACHE_SECONDS)
+    return GatewayKeys(
         site_id=str(data.get("site_id") or ""),
         test_key=str(data.get("test_key") or ""),
         production_key=str(data.get("production_key") or ""),
     )
-    _keys = (time.monotonic(), keys)
-    return keys
+
+
+# Where the keys come from: the unit tier swaps in fixed keys (``key_source.override``).
+key_source: Provider[Callable[[], GatewayKeys]] = Provider(lambda: secret_keys)
+
+
+def gateway_keys() -> GatewayKeys:
+    return key_source()()
 
 
 @dataclass(frozen=True)
@@ -246,15 +235,15 @@ def build_notification(form: Mapping[str, str], outcome: str, key: str, card_num
             "vads_auth_mode": "FULL",
             "vads_operation_type": "DEBIT",
             "vads_url_check_src": "PAY",
-            "vads_trans_uuid": secrets.token_hex(16),
-            "vads_hash": secrets.token_hex(32),
+            "vads_trans_uuid": tokens.token_hex(16),
+            "vads_hash": tokens.token_hex(32),
             "vads_sequence_number": "1",
             "vads_effective_amount": form.get("vads_amount", ""),
             "vads_effective_currency": form.get("vads_currency", ""),
             "vads_effective_creation_date": systempay.format_trans_date(clock.now()),
             "vads_card_brand": "CB" if card_number else "",
             "vads_card_number": f"{card_number[:6]}XXXXXX{card_number[-4:]}" if card_number else "",
-            "vads_payment_certificate": secrets.token_hex(20) if result == "00" else "",
+            "vads_payment_certificate": tokens.token_hex(20) if result == "00" else "",
         }
     )
     return systempay.signed(fields, key)
@@ -292,11 +281,12 @@ def sandbox() -> SandboxGateway:
     return gateway
 
 
-# -- how the sandbox delivers its notification (HTTP by default; tests inject an in-process one)
+# -- how the sandbox delivers its notification (HTTP by default; tests deliver it in-process)
 NotificationSender = Callable[[str, dict[str, str]], int]
 
 
-def _http_sender(url: str, fields: dict[str, str]) -> int:
+def http_sender(url: str, fields: dict[str, str]) -> int:
+    """POST the form to ``url``: its HTTP status, 504 when it could not be delivered."""
     import urllib.error
     import urllib.request
     from urllib.parse import urlencode
@@ -320,20 +310,8 @@ def _http_sender(url: str, fields: dict[str, str]) -> int:
         return 504
 
 
-_sender: NotificationSender = _http_sender
-
-
-def set_notification_sender(sender: NotificationSender | None) -> None:
-    """Tests deliver the sandbox's notification in-process; ``None`` restores HTTP."""
-    global _sender
-    _sender = sender or _http_sender
+notification_sender: Provider[NotificationSender] = Provider(lambda: http_sender)
 
 
 def send_notification(url: str, fields: dict[str, str]) -> int:
-    return _sender(url, fields)
-
-
-def describe(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """Log-safe summary of a notification (no signature, no card number)."""
-    keep = ("vads_order_id", "vads_trans_id", "vads_trans_status", "vads_ctx_mode", "vads_url_check_src")
-    return {k: str(fields.get(k, ""))[:64] for k in keep}
+    return notification_sender()(url, fields)

@@ -5,11 +5,17 @@ with back-off, and the committer of :class:`oph.platform.transaction.Transaction
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from oph.platform import aws
-from oph.platform.aws import cancellation_reasons, error_code, is_retryable, unavailable_on_failure
+from oph.platform.aws import (
+    cancellation_reasons,
+    error_code,
+    is_conditional_failure,
+    is_retryable,
+    unavailable_on_failure,
+)
 from oph.platform.errors import ServiceUnavailable
 from oph.platform.transaction import ErrorSpec, RaceLost, Write, first_failure
 
@@ -83,20 +89,35 @@ def batch_get(request: dict[str, Any], attempts: int = 4) -> dict[str, list[dict
     caller gets a 503.
     """
     found: dict[str, list[dict[str, Any]]] = {}
+
+    def collect(reply: dict[str, Any]) -> None:
+        for table, items in reply.get("Responses", {}).items():
+            found.setdefault(table, []).extend(items)
+
     for chunk in _split_request(request, 100):
-        pending = chunk
-        for attempt in range(attempts):
-            with unavailable_on_failure():
-                reply = aws.dynamodb().batch_get_item(RequestItems=pending)
-            for table, items in reply.get("Responses", {}).items():
-                found.setdefault(table, []).extend(items)
-            pending = reply.get("UnprocessedKeys") or {}
-            if not pending:
-                break
-            _backoff(attempt)
-        else:
-            raise ServiceUnavailable(retry_after=1)
+        _until_processed("batch_get_item", chunk, "UnprocessedKeys", attempts, collect)
     return found
+
+
+def _until_processed(
+    operation: str,
+    pending: dict[str, Any],
+    leftover: str,
+    attempts: int,
+    collect: Callable[[dict[str, Any]], None] | None = None,
+) -> None:
+    """Call a batch operation again on what DynamoDB left unprocessed, with back-off; 503 when
+    something is still left after ``attempts``."""
+    for attempt in range(attempts):
+        with unavailable_on_failure():
+            reply = getattr(aws.dynamodb(), operation)(RequestItems=pending)
+        if collect is not None:
+            collect(reply)
+        pending = reply.get(leftover) or {}
+        if not pending:
+            return
+        _backoff(attempt)
+    raise ServiceUnavailable(retry_after=1)
 
 
 def _split_request(request: dict[str, Any], size: int) -> Iterator[dict[str, Any]]:
@@ -113,16 +134,7 @@ def _split_request(request: dict[str, Any], size: int) -> Iterator[dict[str, Any
 def batch_write(table: str, requests: list[dict[str, Any]], attempts: int = BATCH_ATTEMPTS) -> None:
     """BatchWriteItem (25 per call) until every request is processed, with back-off; else 503."""
     for start in range(0, len(requests), 25):
-        pending: dict[str, Any] = {table: requests[start : start + 25]}
-        for attempt in range(attempts):
-            with unavailable_on_failure():
-                result = aws.dynamodb().batch_write_item(RequestItems=pending)
-            pending = result.get("UnprocessedItems") or {}
-            if not pending:
-                break
-            _backoff(attempt)
-        else:
-            raise ServiceUnavailable(retry_after=1)
+        _until_processed("batch_write_item", {table: requests[start : start + 25]}, "UnprocessedItems", attempts)
 
 
 # -- transactions ----------------------------------------------------------------------------
@@ -151,3 +163,31 @@ def write(name: str, request: dict[str, Any], fails_with: ErrorSpec = None) -> W
     """A real store's transaction item: ``request`` is ``{"Put" | "Update" | "Delete" |
     "ConditionCheck": {...}}``."""
     return Write(name=name, committer=commit, fails_with=fails_with, request=request)
+
+
+# -- conditional single writes ----------------------------------------------------------------
+
+
+def update_if(**request: Any) -> dict[str, Any] | None:
+    """UpdateItem; the item's returned attributes (``{}`` when none were asked), or None when
+    its ``ConditionExpression`` was not met. Outages and throttling are 503s."""
+    try:
+        with unavailable_on_failure():
+            reply = aws.dynamodb().update_item(**request)
+    except Exception as exc:
+        if is_conditional_failure(exc):
+            return None
+        raise
+    return dict(reply.get("Attributes") or {})
+
+
+def put_if(**request: Any) -> bool:
+    """PutItem; False when its ``ConditionExpression`` was not met (nothing written)."""
+    try:
+        with unavailable_on_failure():
+            aws.dynamodb().put_item(**request)
+    except Exception as exc:
+        if is_conditional_failure(exc):
+            return False
+        raise
+    return True

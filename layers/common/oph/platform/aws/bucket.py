@@ -1,4 +1,7 @@
-"""The documents bucket as the stores use it: put a PDF or a file, read one, sign a download."""
+"""The documents bucket as the stores use it: put a PDF or a file, read one, sign a download.
+
+Named `bucket`, not `s3`: `oph.platform.aws.s3` is the client factory.
+"""
 
 from __future__ import annotations
 

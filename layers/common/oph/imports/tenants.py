@@ -1,0 +1,101 @@
+"""The tenants file: one row per holder, a tenant number on several rows = co-holders.
+
+Holders are written in batches; each tenancy is upserted with its holders' names (for the
+notice worker) and its balance set with :meth:`TenancyStore.set_balance` (the later
+``balance_date`` wins, the notices file on a tie). Co-holders' rows must repeat the same
+contract, address and balance: a row that differs from the first row of its tenancy is
+rejected, as is a holder listed twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from oph.imports.csv_format import RowRejected, TenantRow, tenant_row
+from oph.imports.parallel_writes import in_parallel
+from oph.imports.report import STORE_FAILURE, Report
+from oph.platform import clock
+from oph.platform.observability import get_logger
+from oph.tenancy.model import Holder, Tenancy
+from oph.tenancy.store import tenancy_store
+
+
+@dataclass
+class TenantsFile:
+    """The accepted rows of a tenants file."""
+
+    holders: dict[str, TenantRow] = field(default_factory=dict)  # by holder id
+    tenancies: dict[str, TenantRow] = field(default_factory=dict)  # the first row of each tenant number
+    lines_of: dict[str, list[int]] = field(default_factory=dict)  # by tenant number
+    names: dict[str, list[Holder]] = field(default_factory=dict)  # the holders, by tenant number
+
+    def accept(self, row: TenantRow) -> str | None:
+        """Keep the row, or say why not (a holder listed twice, a tenancy that differs)."""
+        holder = holder_of(row)
+        if holder.holder_id in self.holders:
+            return f"Ligne en double : ce titulaire figure déjà ligne {self.holders[holder.holder_id].line}."
+        first = self.tenancies.get(row.tenant_number)
+        if first is not None and first.tenancy_fields() != row.tenancy_fields():
+            return (
+                f"Contrat, adresse ou solde différents de la ligne {first.line} pour le même numéro d'intitulé "
+                "(les cotitulaires partagent la même location)."
+            )
+        self.holders[holder.holder_id] = row
+        self.tenancies.setdefault(row.tenant_number, row)
+        self.lines_of.setdefault(row.tenant_number, []).append(row.line)
+        self.names.setdefault(row.tenant_number, []).append(holder)
+        return None
+
+
+def holder_of(row: TenantRow) -> Holder:
+    return Holder(row.tenant_number, row.last_name, row.first_name, row.birth_date)
+
+
+def tenancy_of(row: TenantRow) -> Tenancy:
+    return Tenancy(
+        tenant_number=row.tenant_number,
+        contract_number=row.contract_number,
+        third_party_number=row.third_party_number,
+        address_line1=row.address_line1,
+        postal_code=row.postal_code,
+        city=row.city,
+        balance_cents=row.balance_cents,
+        balance_date=row.balance_date,
+    )
+
+
+def read_tenants(rows: list[tuple[int, dict[str, str]]], report: Report, today: str) -> TenantsFile:
+    """Validate the rows: the accepted ones are kept, the others rejected with their reason."""
+    accepted = TenantsFile()
+    for line, values in rows:
+        try:
+            row = tenant_row(line, values, today)
+        except RowRejected as exc:
+            report.reject(line, exc.reason)
+            continue
+        reason = accepted.accept(row)
+        if reason is not None:
+            report.reject(line, reason)
+    return accepted
+
+
+def import_tenants(rows: list[tuple[int, dict[str, str]]], report: Report) -> None:
+    accepted = read_tenants(rows, report, clock.today())
+    store = tenancy_store()
+    line_of = {holder_id: row.line for holder_id, row in accepted.holders.items()}
+    failed_holders = store.put_holders([holder_of(r) for r in accepted.holders.values()])
+    if failed_holders:
+        get_logger().warning("holder batch failed", extra={"holders": len(failed_holders)})
+    failed = {line_of[h.holder_id] for h in failed_holders}
+    for line in sorted(failed):
+        report.reject(line, STORE_FAILURE)
+
+    def save(row: TenantRow) -> None:
+        store.put_addressees(row.tenant_number, accepted.names[row.tenant_number])
+        store.put_tenancy(tenancy_of(row))
+
+    for row, _, error in in_parallel(save, list(accepted.tenancies.values())):
+        if error is not None:
+            for line in accepted.lines_of[row.tenant_number]:
+                if line not in failed:
+                    report.reject(line, STORE_FAILURE)
