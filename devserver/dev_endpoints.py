@@ -22,7 +22,7 @@ SWAGGER_HTML = """<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><ti
 <script src="/_dev/swagger/swagger-ui-bundle.min.js"></script>
 <script src="/_dev/swagger/init.js"></script></body></html>"""
 SWAGGER_INIT = b"window.ui = SwaggerUIBundle({url: '/_dev/openapi.json', dom_id: '#swagger-ui'});"
-IMPORT_KINDS = ("tenants", "notices")
+IMPORT_KINDS = ("tenants", "notices", "movements")
 
 
 @dataclass

@@ -1,8 +1,9 @@
 """Refuses a deployment configuration that must never reach AWS.
 
 ``make deploy ENV=prod`` runs it first: a production stage must use a real payment gateway
-(never the sandbox) and an HTTPS public base URL (the links e-mailed to tenants carry
-tokens). CloudFormation enforces the first rule too (template ``Rules``); the second has no
+(never the sandbox), an HTTPS public base URL (the links e-mailed to tenants carry
+tokens) and the office's real details instead of the template's placeholders (phone,
+e-mail, emergency phone, SEPA creditor identifier, IBAN, BIC). CloudFormation enforces the first rule too (template ``Rules``); the second has no
 CloudFormation equivalent, hence this check (the layer also refuses at run time).
 """
 
@@ -22,9 +23,31 @@ def parameters(env: str) -> dict[str, str]:
     return dict(part.split("=", 1) for part in shlex.split(overrides))
 
 
+# Template parameters whose defaults are placeholders (oph.platform.office.PLACEHOLDERS).
+PLACEHOLDER_PARAMETERS = (
+    "OfficePhone",
+    "OfficeEmail",
+    "EmergencyPhone",
+    "CreditorIdentifier",
+    "OfficeIban",
+    "OfficeBic",
+)
+
+
+def placeholder_defaults() -> dict[str, str]:
+    from cfnlint.decode import decode
+
+    template, _ = decode(str(ROOT / "template.yaml"))
+    declared = (template or {}).get("Parameters", {})
+    return {name: str(declared[name].get("Default", "")) for name in PLACEHOLDER_PARAMETERS if name in declared}
+
+
 def problems(params: dict[str, str]) -> list[str]:
     found = []
     if params.get("Stage") == "prod":
+        for name, default in placeholder_defaults().items():
+            if params.get(name, default) == default:
+                found.append(f"prod needs the office's real {name} (the default is a placeholder)")
         if params.get("PaymentProvider", "sandbox") == "sandbox":
             found.append("prod must not use the sandbox payment gateway (PaymentProvider=systempay)")
         if not params.get("PublicBaseUrl", "").startswith("https://"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from oph.tenancy.model import Holder, Tenancy
+from oph.tenancy.model import Holder, Movement, Tenancy
 from oph.tenancy.store import TenancyStore
 from tests.stores.conftest import twin_or_real
 from tests.twins.tenancy import MemoryTenancyStore
@@ -53,3 +53,20 @@ def test_import_view_gives_known_tenancies_with_their_addressees(store):
     found = store.tenancies_for_import(["123456", "999999"])
     assert set(found) == {"123456"}
     assert [a.first_name for a in found["123456"].addressees] == ["Jean", "Marie"]
+
+
+def test_movements_are_replaced_by_reference(store):
+    store.put_movements(
+        [
+            Movement("00123456", "2019-05-05", "Virement", -18000, "M-88412"),
+            Movement("123456", "2019-04-01", "Report à nouveau", 39068, "M-1"),
+        ]
+    )
+    store.put_movements([Movement("123456", "2019-05-06", "Virement", -18500, "M-88412")])  # corrected
+    found = sorted(store.movements("123456"), key=lambda m: m.date)
+    assert [(m.date, m.amount_cents, m.reference) for m in found] == [
+        ("2019-04-01", 39068, "M-1"),
+        ("2019-05-06", -18500, "M-88412"),
+    ]
+    assert all(m.tenant_number == "123456" for m in found)
+    assert store.movements("999") == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from oph.tenancy.model import Addressee, Holder, Tenancy, balance_wins, normalize_tenant_number
+from oph.tenancy.model import Addressee, Holder, Movement, Tenancy, balance_wins, normalize_tenant_number
 from oph.tenancy.store import ImportedTenancy
 
 
@@ -15,6 +15,7 @@ class MemoryTenancyStore:
         self.tenancies: dict[str, Tenancy] = {}
         self.balance_sources: dict[str, str] = {}
         self.addressees: dict[str, dict[str, Addressee]] = {}
+        self.movement_items: dict[str, dict[str, Movement]] = {}
 
     def put_holder(self, holder: Holder) -> None:
         number = normalize_tenant_number(holder.tenant_number)
@@ -57,6 +58,15 @@ class MemoryTenancyStore:
 
     def get_tenancy_and_holder(self, tenant_number: str, holder_id: str) -> tuple[Tenancy | None, Holder | None]:
         return self.get_tenancy(tenant_number), self.get_holder(tenant_number, holder_id)
+
+    def movements(self, tenant_number: str) -> list[Movement]:
+        return list(self.movement_items.get(normalize_tenant_number(tenant_number), {}).values())
+
+    def put_movements(self, movements: list[Movement]) -> list[Movement]:
+        for movement in movements:
+            number = normalize_tenant_number(movement.tenant_number)
+            self.movement_items.setdefault(number, {})[movement.reference] = replace(movement, tenant_number=number)
+        return []
 
     def put_addressees(self, tenant_number: str, holders: list[Holder]) -> None:
         known = self.addressees.setdefault(normalize_tenant_number(tenant_number), {})

@@ -217,11 +217,16 @@ def test_prod_refuses_the_sandbox_gateway():
 
 
 def test_deploy_check_refuses_bad_prod_settings():
-    from scripts.check_deploy import parameters, problems
+    from scripts.check_deploy import PLACEHOLDER_PARAMETERS, parameters, problems
 
-    assert problems(parameters("prod")) == []
+    # samconfig's prod still has the office's placeholders: refused until the office fills them.
+    refused = problems(parameters("prod"))
+    assert len(refused) == len(PLACEHOLDER_PARAMETERS) == 6
+    assert all("placeholder" in reason for reason in refused)
     assert problems(parameters("dev")) == []
-    assert len(problems({"Stage": "prod", "PaymentProvider": "sandbox", "PublicBaseUrl": "http://x"})) == 2
+    real = dict.fromkeys(PLACEHOLDER_PARAMETERS, "la vraie valeur")
+    assert problems({"Stage": "prod", "PaymentProvider": "systempay", "PublicBaseUrl": "https://x", **real}) == []
+    assert len(problems({"Stage": "prod", "PaymentProvider": "sandbox", "PublicBaseUrl": "http://x", **real})) == 2
 
 
 def test_gateway_answers_are_problem_json_with_request_id(resources):

@@ -78,6 +78,24 @@ class Tenancy:
         return {"line1": self.address_line1, "postal_code": self.postal_code, "city": self.city}
 
 
+@dataclass(frozen=True)
+class Movement:
+    """One accounting movement of a tenancy's account (compte locataire), as the office's
+    management software exports it (contract section 8).
+
+    ``amount_cents`` is positive for what the tenant owes (échéance, régularisation, frais),
+    negative for what settles it (virement, chèque, prélèvement, APL, paiement CB);
+    ``reference`` is the movement's id in the management software, unique within a tenancy
+    (an online payment's id once the bank has paid it out: that is how it is reconciled).
+    """
+
+    tenant_number: str
+    date: str  # YYYY-MM-DD
+    label: str
+    amount_cents: int
+    reference: str
+
+
 def balance_wins(stored_date: str | None, new_date: str, *, source: str) -> bool:
     """The balance with the later date wins; on a tie the notices file wins (contract §5)."""
     if not stored_date:

@@ -3,6 +3,9 @@
 - ``TENANT#<tenant number>`` / ``TENANCY``: contract, address, balance (``balance_cents``,
   ``balance_date``, ``balance_source``);
 - ``TENANT#<tenant number>`` / ``HOLDER#<holder id>``: one item per co-holder;
+- ``TENANT#<tenant number>`` / ``MOVEMENT#<reference>``: one accounting movement of the
+  tenancy's account (date, label, amount_cents, reference); a corrected movement replaces
+  the item of the same reference;
 - ``TENANT#<tenant number>`` / ``NOTICE_ADDRESSEES``: the holders' names and ids, one
   attribute ``h_<holder id>`` each, read in batches by the notices import so the notice
   worker needs no query per tenant.
@@ -20,9 +23,10 @@ from oph.platform import aws
 from oph.platform.aws import dynamo
 from oph.platform.provider import Provider
 from oph.platform.settings import get_settings
-from oph.tenancy.model import Addressee, Holder, Tenancy, normalize_tenant_number
+from oph.tenancy.model import Addressee, Holder, Movement, Tenancy, normalize_tenant_number
 
 TENANCY_SK = "TENANCY"
+MOVEMENT_PREFIX = "MOVEMENT#"
 ADDRESSEES_SK = "NOTICE_ADDRESSEES"
 
 
@@ -68,6 +72,32 @@ def _holder_item(holder: Holder) -> dict[str, Any]:
         "first_name": {"S": holder.first_name},
         "birth_date": {"S": holder.birth_date},
     }
+
+
+def movement_item(movement: Movement) -> dict[str, Any]:
+    return {
+        **dynamo.key(tenancy_pk(movement.tenant_number), MOVEMENT_PREFIX + movement.reference),
+        **dynamo.to_item(
+            {
+                "tenant_number": normalize_tenant_number(movement.tenant_number),
+                "date": movement.date,
+                "label": movement.label,
+                "amount_cents": movement.amount_cents,
+                "reference": movement.reference,
+            }
+        ),
+    }
+
+
+def movement_from_item(item: dict[str, Any]) -> Movement:
+    """A ``MOVEMENT#`` item read by any store that queries the tenancy's partition."""
+    return Movement(
+        tenant_number=_s(item, "tenant_number"),
+        date=_s(item, "date"),
+        label=_s(item, "label"),
+        amount_cents=int(item["amount_cents"]["N"]),
+        reference=_s(item, "reference"),
+    )
 
 
 class TenancyStore:
@@ -158,6 +188,28 @@ class TenancyStore:
         tenancy = next((_tenancy(i) for i in items if i["sk"]["S"] == TENANCY_SK), None)
         holder = next((_holder(i) for i in items if i["sk"]["S"].startswith("HOLDER#")), None)
         return tenancy, holder
+
+    # -- the account's movements
+    def movements(self, tenant_number: str) -> list[Movement]:
+        """Every movement of the tenancy, in no particular order."""
+        items = dynamo.query_all(
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :m)",
+            ExpressionAttributeValues={":pk": {"S": tenancy_pk(tenant_number)}, ":m": {"S": MOVEMENT_PREFIX}},
+            ConsistentRead=True,
+        )
+        return [movement_from_item(i) for i in items]
+
+    def put_movements(self, movements: list[Movement]) -> list[Movement]:
+        """Write (or replace, by reference) movements 25 at a time; returns those not written."""
+        failed: list[Movement] = []
+        for start in range(0, len(movements), 25):
+            chunk = movements[start : start + 25]
+            try:
+                dynamo.batch_write(self.table, [{"PutRequest": {"Item": movement_item(m)}} for m in chunk])
+            except Exception:
+                failed += chunk
+        return failed
 
     # -- what the imports need
     def put_addressees(self, tenant_number: str, holders: list[Holder]) -> None:
