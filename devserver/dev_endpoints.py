@@ -126,8 +126,9 @@ def account_status(server: Any, request: DevRequest) -> Answer:
     data = request.data
     if not isinstance(data.get("email"), str) or not isinstance(data.get("disabled"), bool):
         return invalid(request, "disabled", "email et disabled (booléen) attendus.")
-    found = server.call("oph.accounts.admin:set_disabled", {"email": data["email"], "disabled": data["disabled"]})
-    if not found:
+    # What the runbook does in the AWS console: invoke the account-admin function (Test).
+    result = server.invoke("AccountAdminFunction", {"email": data["email"], "disabled": data["disabled"]})
+    if not result.get("found"):
         return problem(404, "not_found", "Aucun compte pour cette adresse.", request.request_id)
     return as_json({"email": data["email"].strip().lower(), "disabled": data["disabled"]})
 

@@ -273,6 +273,14 @@ class Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle
 
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, CONNECT, PROPFIND…) gets what API Gateway answers for a
+        # method no route declares: the 404 problem+json of its gateway response, never the
+        # standard library's HTML 501 page.
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
+
     def _api(self, path: str, query: str, body: bytes, request_id: str) -> tuple[int, dict[str, str], bytes]:
         server = self.dev
         if not server.ready:

@@ -3,8 +3,8 @@ same run as its baseline, each figure a median over several runs. Benchmarks rep
 never fail the build (the machines are shared and noisy).
 
 Sections: 1. cold init of each function, 2. warm latency of the routes, 3. login vs one
-bcrypt check, 4. PDF notices per second and the projected 150,000-row import, 5. package
-size after `sam build` and peak memory per function.
+bcrypt check, 4. PDF notices per second and the projected 150,000-row import, 4b. the
+150,000-row movements import, 5. package size after `sam build` and peak memory per function.
 """
 
 from __future__ import annotations
@@ -339,6 +339,117 @@ def pdf_rate(rows: list[list[str]]) -> dict[str, Any]:
     return {**data, "projected_seconds": projected}
 
 
+MOVEMENTS_PER_TENANCY = 15
+
+
+def movements_import(rows: list[list[str]]) -> dict[str, Any]:
+    """The movements import (contract section 8) of a 150,000-row file: rows per second and
+    projected time, first import and the same file again, and the process's peak memory.
+
+    Run in a fresh process (``--movements-import N``) so the peak is the import's own."""
+    count = 15_000 if QUICK else 150_000
+    out = subprocess.run(
+        [PY, str(ROOT / "scripts" / "bench.py"), "--movements-import", str(count)],
+        env=_bench_env(),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    if out.returncode != 0:
+        rows.append(["movements import", "n/a", f"not measured: {out.stderr.strip().splitlines()[-1:]}"])
+        return {}
+    data = json.loads(out.stdout.strip().splitlines()[-1])
+    for label, key in (("first import", "first_seconds"), ("same file again (nothing written)", "again_seconds")):
+        rate = data["rows"] / data[key]
+        projected = 150_000 / rate
+        rows.append(
+            [
+                f"movements import, {data['rows']:,} rows ({data['tenancies']:,} tenancies), {label}",
+                f"{rate:,.0f} rows/s, {data[key]:.0f} s",
+                "",
+            ]
+        )
+        rows.append(
+            [
+                f"projected 150,000-row movements import, {label}",
+                f"{projected:.0f} s",
+                _goal(projected < 900, "< 900 s"),
+            ]
+        )
+        data[f"{key.removesuffix('_seconds')}_rows_per_second"] = rate
+        data[f"{key.removesuffix('_seconds')}_projected_seconds"] = projected
+    rows.append(
+        [
+            "peak memory of the movements import process (moto's in-process tables included)",
+            f"{data['peak_mb']:.0f} MB",
+            _goal(data["peak_mb"] <= 1024, "fits 1024 MB"),
+        ]
+    )
+    return data
+
+
+def _movements_child(count: int) -> None:
+    """``bench.py --movements-import N``: one movements file of N rows imported twice through
+    the import use case (``import_object``, what the S3-triggered function runs) on in-process
+    moto; prints one JSON line."""
+    with _InProcess() as env:
+        import moto.dynamodb.models as moto_dynamodb
+
+        from oph.imports.service import import_object
+        from oph.platform import aws
+        from oph.platform.aws import dynamo
+        from oph.platform.settings import get_settings
+        from oph.tenancy.store import TENANCY_SK, tenancy_pk
+
+        # moto deep-copies the whole table once per item of every TransactWriteItems (to roll
+        # it back on failure), which makes a transaction cost the table's size; DynamoDB does
+        # nothing like it, so the bench turns that copy off (nothing here fails).
+        moto_dynamodb.copy = type("NoCopy", (), {"deepcopy": staticmethod(lambda value: value)})  # type: ignore[assignment]
+        tenancies = max(1, count // MOVEMENTS_PER_TENANCY)
+        numbers = [str(200000 + i) for i in range(tenancies)]
+        dynamo.batch_write(
+            get_settings().tenants_table,
+            [
+                {"PutRequest": {"Item": {**dynamo.key(tenancy_pk(n), TENANCY_SK), "tenant_number": {"S": n}}}}
+                for n in numbers
+            ],
+        )
+        lines = ["tenant_number;date;label;amount;reference"]
+        for i in range(count):
+            month, day = 1 + (i // tenancies) % 12, 1 + i % 28
+            lines.append(
+                f"{numbers[i % tenancies]};{day:02d}/{month:02d}/2019;Loyer;{200 + i % 97},{i % 100:02d};M-{i}"
+            )
+        key = "imports/movements/bench.csv"
+        aws.s3().put_object(Bucket=env.local.bucket, Key=key, Body=("\n".join(lines) + "\n").encode())
+        del lines
+        timings = []
+        for _ in range(2):
+            start = time.perf_counter()
+            report = import_object(env.local.bucket, key)
+            timings.append(time.perf_counter() - start)
+            assert report["rows_accepted"] == count, report["rejected"][:3]
+    print(
+        json.dumps(
+            {
+                "rows": count,
+                "tenancies": tenancies,
+                "first_seconds": timings[0],
+                "again_seconds": timings[1],
+                "peak_mb": _peak_mb(),
+            }
+        )
+    )
+
+
+def _peak_mb() -> float:
+    """VmHWM: this process's own peak resident memory."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def _worker_concurrency() -> int:
     from devserver import template as tpl
 
@@ -442,6 +553,11 @@ def main() -> int:
     pdf_rate(rows)
     sections.append(("4. PDF notices", ["measure", "value", "goal"], rows))
     rows = []
+    movements_import(rows)
+    sections.append(
+        ("4b. Movements import (in-process handlers on in-process moto)", ["measure", "value", "goal"], rows)
+    )
+    rows = []
     package_size(rows)
     sections.append(("5a. Package size after `sam build`", ["artifact", "size", "goal"], rows))
     rows = []
@@ -467,4 +583,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--movements-import"]:
+        _movements_child(int(sys.argv[2]))
+        raise SystemExit(0)
     raise SystemExit(main())

@@ -81,7 +81,11 @@ OWN_ERRORS: dict[tuple[str, str], set[int]] = {
     ("post", "/v1/auth/refresh"): {401, 403},
     ("post", "/v1/account/email/confirm"): {409},
     ("post", "/v1/documents/receipts"): {404},
-    ("post", "/v1/payments"): {409},
+    ("post", "/v1/payments"): {409, 429},  # 10 creations per account per hour
+    # Routes that check a current password obey the login lock (contract section 3).
+    ("delete", "/v1/account"): {429},
+    ("put", "/v1/account/password"): {429},
+    ("post", "/v1/account/email"): {429},
     ("post", "/v1/payments/notifications/{provider}"): {400, 413},
 }
 # Request bodies a resolver cannot describe: the gateway posts a signed vads_* form.

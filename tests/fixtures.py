@@ -100,6 +100,10 @@ def aws() -> Iterator[Any]:
         from devserver.aws_local import create_resources
 
         local = create_resources("https://app.test")
+        from oph.platform import aws as oph_aws
+        from tests import dynamodb_limits
+
+        dynamodb_limits.install(oph_aws.session())  # moto does not enforce DynamoDB's key and item sizes
         yield local
         clock.set_offset(0)
         reset_caches()

@@ -13,7 +13,7 @@ from oph.accounts import email_change
 from oph.accounts import pages as account_pages
 from oph.accounts import profile as account_service
 from oph.accounts.access_tokens import authenticate
-from oph.platform.http import Api, RequestModel, empty_response, json_response, principal
+from oph.platform.http import Api, EmailInput, RequestModel, empty_response, json_response, principal
 from oph.platform.validation import is_valid_email
 from oph.privacy import export as data_export
 
@@ -50,7 +50,7 @@ class PreferencesUpdate(RequestModel):
 
 
 class EmailChangeRequest(RequestModel):
-    new_email: str
+    new_email: EmailInput
     current_password: CurrentPassword
 
     @field_validator("new_email")

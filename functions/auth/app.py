@@ -12,8 +12,8 @@ from pydantic import BaseModel
 
 from oph.accounts import password_reset, sessions
 from oph.platform.errors import FieldError, MalformedJson, ValidationFailed
-from oph.platform.http import JSON, Api, RequestModel, empty_response, raw_body
-from oph.platform.pages import page
+from oph.platform.http import JSON, Api, EmailInput, RequestModel, empty_response, raw_body
+from oph.platform.pages import error_summary, input_field, page
 
 api = Api(
     public=[
@@ -32,7 +32,7 @@ TAGS = ["Authentification"]
 
 
 class LoginRequest(RequestModel):
-    email: str
+    email: EmailInput
     password: str
 
 
@@ -41,7 +41,7 @@ class RefreshRequest(RequestModel):
 
 
 class ForgotRequest(RequestModel):
-    email: str
+    email: EmailInput
 
 
 class ResetRequest(RequestModel):
@@ -112,36 +112,44 @@ def reset(body: Annotated[ResetRequest, Body()]) -> Response[None]:
 # -- /links/reset-password: the fallback page when the app is not installed
 
 POLICY_HTML = (
-    '<p class="hint">Votre nouveau mot de passe doit :</p><ul class="hint">'
+    '<div id="password-rules"><p class="hint">Votre nouveau mot de passe doit :</p><ul class="hint">'
     "<li>contenir entre 8 et 128 caractères ;</li>"
     "<li>mélanger au moins trois types de caractères parmi : majuscules, minuscules, chiffres et "
     "caractères spéciaux (par exemple ! ? - _ @ #) ;</li>"
     "<li>ne pas être un mot de passe courant (comme « azerty » ou « motdepasse »), même suivi ou précédé "
     "de chiffres ou de caractères spéciaux ;</li>"
     "<li>ne contenir ni votre nom, ni votre prénom, ni votre numéro d'intitulé, ni la partie de votre "
-    "adresse e-mail située avant « @ ».</li></ul>"
+    "adresse e-mail située avant « @ ».</li></ul></div>"
 )
+PASSWORD_ATTRIBUTES = 'autocomplete="new-password" required minlength="8" maxlength="128"'
 
 
 def _form(token: str, problems: list[FieldError] | None = None, status: int = 200) -> Response:
-    errors_html = ""
-    if problems:
-        errors_html = (
-            '<ul class="errors" role="alert">' + "".join(f"<li>{escape(p.message)}</li>" for p in problems) + "</ul>"
-        )
+    """The new-password form; after a 422, the errors above it (announced) and under each field."""
+    problems = problems or []
+    by_field = {p.field: p.message for p in problems}
+    summary = error_summary("Le mot de passe n'a pas été enregistré :", [p.message for p in problems])
     body = (
         "<p>Choisissez le nouveau mot de passe de votre compte Mon espace locataire.</p>"
-        f"{POLICY_HTML}{errors_html}"
+        f"{POLICY_HTML}{summary if problems else ''}"
         '<form method="post" action="reset-password">'
         f'<input type="hidden" name="token" value="{escape(token)}">'
-        '<label for="password">Nouveau mot de passe</label>'
-        '<input type="password" id="password" name="password" autocomplete="new-password" required '
-        'minlength="8" maxlength="128">'
-        '<label for="password_confirmation">Confirmez le nouveau mot de passe</label>'
-        '<input type="password" id="password_confirmation" name="password_confirmation" '
-        'autocomplete="new-password" required minlength="8" maxlength="128">'
-        '<button type="submit">Enregistrer mon nouveau mot de passe</button>'
-        "</form>"
+        + input_field(
+            "password",
+            "Nouveau mot de passe",
+            kind="password",
+            attributes=PASSWORD_ATTRIBUTES,
+            hint_id="password-rules",
+            error=by_field.get("password"),
+        )
+        + input_field(
+            "password_confirmation",
+            "Confirmez le nouveau mot de passe",
+            kind="password",
+            attributes=PASSWORD_ATTRIBUTES,
+            error=by_field.get("password_confirmation"),
+        )
+        + '<button type="submit">Enregistrer mon nouveau mot de passe</button></form>'
     )
     return page("Nouveau mot de passe", body, status=status)
 
@@ -170,7 +178,7 @@ def reset_page_submit() -> Response[str]:
         return _form(token, exc.errors, status=422)
     return page(
         "Mot de passe modifié",
-        '<p class="ok">Votre mot de passe a bien été modifié.</p>'
+        '<p class="ok" role="status">Votre mot de passe a bien été modifié.</p>'
         "<p>Vous pouvez maintenant vous connecter à l'application Mon espace locataire avec votre nouveau "
         "mot de passe. Par sécurité, vous avez été déconnecté de tous vos appareils.</p>",
     )

@@ -1,4 +1,4 @@
-"""Documents ("Mes documents"): listing, download links, quittances on demand."""
+"""Documents ("Mes documents"): listing, download links, quittances and relevés de compte on demand."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from oph.accounts.access_tokens import authenticate
@@ -28,6 +28,18 @@ class ReceiptRequest(RequestModel):
         if not _PERIOD.match(value):
             raise PydanticCustomError("invalid_format", "La période doit être au format AAAA-MM (par exemple 2019-05).")
         return value
+
+
+class StatementRequest(RequestModel):
+    """The range of the relevé de compte; validated by the use case exactly as the query of
+    ``GET /v1/payments/statement`` (defaults, ``invalid_format``, ``range_too_long``)."""
+
+    from_date: str | None = Field(
+        default=None,
+        alias="from",
+        description="AAAA-MM-JJ, inclus ; par défaut le lendemain de la même date un an avant `to`",
+    )
+    to: str | None = Field(default=None, description="AAAA-MM-JJ, inclus ; par défaut aujourd'hui (Paris)")
 
 
 # -- response shapes (documentation only: the use cases build the bodies)
@@ -64,12 +76,13 @@ def _doc(*entries: tuple[int, str, Any]) -> dict[int, Any]:
 @app.get(
     "/v1/documents",
     tags=TAGS,
-    summary="Mes documents : avis d'échéance, quittances, reçus (du plus récent au plus ancien)",
+    summary="Mes documents : avis d'échéance, quittances, reçus, relevés de compte, mandats (du plus récent au plus ancien)",
     responses=_doc((200, "Documents de la location", DocumentList)),
 )
 def list_documents(
     doc_type: Annotated[
-        str | None, Query(alias="type", description="notice, receipt ou payment_receipt", max_length=40)
+        str | None,
+        Query(alias="type", description="notice, receipt, payment_receipt, statement ou mandate", max_length=40),
     ] = None,
 ) -> Response[Any]:
     from oph.documents.library import list_documents as use_case
@@ -104,6 +117,22 @@ def create_receipt(body: Annotated[ReceiptRequest, Body()]) -> Response[Any]:
 
     caller = principal()
     document, created = use_case(caller.tenant_number, body.period, caller.account)
+    return json_response(document.as_api(), status=201 if created else 200)
+
+
+@app.post(
+    "/v1/documents/statements",
+    tags=TAGS,
+    summary="Relevé de compte en PDF pour une période (du plus ancien mouvement au plus récent, avec le solde)",
+    responses=_doc(
+        (201, "Relevé créé", DocumentItem),
+        (200, "Relevé déjà créé aujourd'hui pour la même période", DocumentItem),
+    ),
+)
+def create_statement(body: Annotated[StatementRequest, Body()]) -> Response[Any]:
+    from oph.payments.statement_document import create_statement_document
+
+    document, created = create_statement_document(principal().tenant_number, body.from_date, body.to)
     return json_response(document.as_api(), status=201 if created else 200)
 
 

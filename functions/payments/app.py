@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header
-from pydantic import BaseModel, Field, field_validator
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from oph.accounts.access_tokens import authenticate
 from oph.payments import balance as payment_reads
-from oph.payments import checkout, notifications, sandbox, systempay
+from oph.payments import checkout, notifications, sandbox, statement, systempay
 from oph.payments import pages as payment_pages
 from oph.payments.model import MAX_AMOUNT_CENTS, MIN_AMOUNT_CENTS, NotificationRejected
 from oph.platform.errors import FIELD_MESSAGES, ValidationFailed
@@ -51,11 +51,44 @@ class PaymentRequest(RequestModel):
 
 
 class Balance(BaseModel):
-    balance_cents: int = Field(description="Positif : somme due ; négatif : crédit.", examples=[61068])
+    balance_cents: int = Field(
+        description="Solde à sa date (mouvements du compte, sinon dernier solde importé). Positif : somme due ; "
+        "négatif : crédit.",
+        examples=[61068],
+    )
     balance_date: str | None = Field(examples=["2019-05-23"])
-    pending_cents: int
-    amount_due_cents: int
+    pending_cents: int = Field(
+        description="Paiements en ligne acceptés après la date du solde et pas encore rapprochés.", examples=[0]
+    )
+    amount_due_cents: int = Field(description="Montant du dernier avis d'échéance (0 sans avis).", examples=[22000])
     due_date: str | None = Field(examples=["2019-06-10"])
+    amount_to_pay_cents: int = Field(
+        description="Net à payer : solde + avis émis après la date du solde − paiements en attente, jamais négatif ; "
+        "montant proposé pour « payer en ligne ».",
+        examples=[83068],
+    )
+
+
+class StatementItem(BaseModel):
+    date: str = Field(examples=["2019-05-05"])
+    label: str = Field(examples=["Virement"])
+    amount_cents: int = Field(description="Positif : somme due ; négatif : règlement.", examples=[-18000])
+    balance_cents: int = Field(description="Solde après cette ligne.", examples=[21068])
+    source: Literal["office", "online"] = Field(
+        description="office : mouvement du compte tenu par l'Office ; online : paiement en ligne pas encore rapproché."
+    )
+    reference: str = Field(examples=["M-88412"])
+
+
+class Statement(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: str = Field(alias="from", examples=["2019-01-01"])
+    to: str = Field(examples=["2019-05-31"])
+    opening_balance_cents: int = Field(description="Solde juste avant « from ».", examples=[39068])
+    items: list[StatementItem] = Field(description="Du plus ancien au plus récent.")
+    closing_balance_cents: int = Field(examples=[-932])
+    amount_to_pay_cents: int = Field(description="Net à payer aujourd'hui (comme dans le solde).", examples=[0])
 
 
 class CreatedPayment(BaseModel):
@@ -87,11 +120,41 @@ def _doc(*entries: tuple[int, str, Any]) -> dict[int, Any]:
 @app.get(
     "/v1/payments/balance",
     tags=["Paiements"],
-    summary="Solde, paiements en attente et dernier avis",
+    summary="Solde, paiements en attente, dernier avis et net à payer",
     responses=_doc((200, "Solde", Balance)),
 )
 def balance() -> Response[Any]:
     return json_response(payment_reads.get_balance(principal().tenant_number))
+
+
+DATE_QUERY = "AAAA-MM-JJ, inclus."
+
+
+@app.get(
+    "/v1/payments/statement",
+    tags=["Paiements"],
+    summary="Relevé de compte : mouvements, paiements en ligne et soldes sur une période",
+    responses=_doc((200, "Relevé (plus de 731 jours : 422 range_too_long sur from)", Statement)),
+)
+def account_statement(
+    from_date: Annotated[
+        str | None,
+        Query(
+            alias="from",
+            description=f"Début ({DATE_QUERY}) ; par défaut, le lendemain de la même date un an avant « to ».",
+            json_schema_extra={"format": "date"},
+        ),
+    ] = None,
+    to_date: Annotated[
+        str | None,
+        Query(
+            alias="to",
+            description=f"Fin ({DATE_QUERY}) ; par défaut, aujourd'hui (Paris).",
+            json_schema_extra={"format": "date"},
+        ),
+    ] = None,
+) -> Response[Any]:
+    return json_response(statement.statement(principal().tenant_number, from_date, to_date).as_api())
 
 
 @app.post(

@@ -1,4 +1,5 @@
-"""Registration: steps 1-3 of the app, resend, and the /links/verify-email page."""
+"""Registration: steps 1-3 of the app, resend, the /links/verify-email page, and the office's
+details (``GET /v1/office``, public: the app's "Contact" screen, contract section 9)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import BaseModel, Field
 
-from oph.accounts import registration
+from oph.accounts import identity_check, registration
 from oph.platform.errors import TokenExpired, TokenInvalid
-from oph.platform.http import Api, RequestModel, json_response
-from oph.platform.pages import page
+from oph.platform.http import Api, EmailInput, RequestModel, json_response
+from oph.platform.office import get_office
+from oph.platform.pages import input_field, page
 
 api = Api(
     public=[
@@ -23,6 +25,7 @@ api = Api(
         "POST /v1/registrations/resend",
         "GET /links/verify-email",
         "POST /links/verify-email",
+        "GET /v1/office",
     ]
 )
 app = api.resolver
@@ -40,8 +43,8 @@ class IdentityRequest(RequestModel):
 
 class RegistrationRequest(RequestModel):
     registration_token: str
-    email: str = Field(examples=["jean.dupond@exemple.com"])
-    email_confirmation: str = Field(examples=["jean.dupond@exemple.com"])
+    email: EmailInput
+    email_confirmation: EmailInput
     password: PasswordField
     password_confirmation: PasswordField
     accept_terms: bool
@@ -52,7 +55,7 @@ class VerifyRequest(RequestModel):
 
 
 class ResendRequest(RequestModel):
-    email: str
+    email: EmailInput
 
 
 class IdentityResponse(BaseModel):
@@ -75,6 +78,25 @@ class AcceptedResponse(BaseModel):
     status: str = Field(examples=["accepted"])
 
 
+class OfficeAddress(BaseModel):
+    line1: str = Field(examples=["122 bis, rue André Karman"])
+    postal_code: str = Field(examples=["93300"])
+    city: str = Field(examples=["Aubervilliers"])
+
+
+class OfficeResponse(BaseModel):
+    name: str = Field(examples=["Office Public de l'Habitat d'Aubervilliers"])
+    address: OfficeAddress
+    phone: str
+    email: str
+    opening_hours: list[str] = Field(examples=[["Lundi au vendredi : 8 h 30 – 12 h, 13 h 30 – 17 h"]])
+    emergency_phone: str
+    website: str = Field(examples=["https://www.oph-aubervilliers.fr"])
+    creditor_identifier: str = Field(description="SEPA creditor identifier (ICS)")
+    iban: str
+    bic: str
+
+
 def _doc(status: int, description: str, model: Any) -> dict[int, Any]:
     """OpenAPI only: the bodies are built by the use cases."""
     return {status: {"description": description, "content": {"application/json": {"model": model}}}}
@@ -91,7 +113,7 @@ TAGS = ["Inscription"]
 )
 def identity(body: Annotated[IdentityRequest, Body()]) -> Response[Any]:
     return json_response(
-        registration.start_registration(
+        identity_check.start_registration(
             body.tenant_number,
             body.last_name,
             body.first_name,
@@ -140,6 +162,20 @@ def resend(body: Annotated[ResendRequest, Body()]) -> Response[Any]:
     return json_response({"status": "accepted"}, 202)
 
 
+# The office's details change with the stack's configuration only: a client may keep them 5 minutes.
+OFFICE_CACHE = "public, max-age=300"
+
+
+@app.get(
+    "/v1/office",
+    tags=["Office"],
+    summary="Coordonnées de l'Office (écran « Contact » de l'application)",
+    responses=_doc(200, "Les coordonnées imprimées sur les documents et rappelées dans les e-mails", OfficeResponse),
+)
+def office() -> Response[Any]:
+    return json_response(get_office().as_api(), headers={"Cache-Control": OFFICE_CACHE})
+
+
 # ---------------------------------------------------------------- the page opened from the e-mail
 # GET only shows a button (mail scanners open links); the form's POST consumes the token.
 @app.get("/links/verify-email", include_in_schema=False)
@@ -167,8 +203,8 @@ def verify_page_submit() -> Response[Any]:
         registration.resend_verification(form.get("email", ""))
         return page(
             "Demande enregistrée",
-            "<p>Si une inscription est en attente pour cette adresse, un nouveau lien de confirmation "
-            "vient de vous être envoyé. Il est valable 24 heures.</p>"
+            '<p role="status">Si une inscription est en attente pour cette adresse, un nouveau lien de '
+            "confirmation vient de vous être envoyé. Il est valable 24 heures.</p>"
             '<p class="hint">Pensez à regarder dans votre dossier « courrier indésirable » (spam).</p>',
         )
     try:
@@ -197,12 +233,13 @@ def _expired_page() -> Response[Any]:
     return page(
         "Lien expiré",
         '<p class="error" role="alert">Ce lien a expiré : il n\'était valable que 24 heures.</p>'
-        "<p>Saisissez l'adresse e-mail de votre inscription pour recevoir un nouveau lien.</p>"
+        '<p id="email-hint">Saisissez l\'adresse e-mail de votre inscription pour recevoir un nouveau lien.</p>'
         '<form method="post" action="verify-email">'
         '<input type="hidden" name="action" value="resend">'
-        '<label for="email">Adresse e-mail</label>'
-        '<input type="email" id="email" name="email" autocomplete="email" required>'
-        '<button type="submit">Recevoir un nouveau lien</button></form>',
+        + input_field(
+            "email", "Adresse e-mail", kind="email", attributes='autocomplete="email" required', hint_id="email-hint"
+        )
+        + '<button type="submit">Recevoir un nouveau lien</button></form>',
         status=400,
     )
 

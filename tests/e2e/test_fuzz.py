@@ -68,6 +68,8 @@ REFUSED_WHEN_VALID = {
     "PUT /v1/account/password": ["422"],
     "GET /v1/documents": ["422"],
     "POST /v1/documents/receipts": ["422"],
+    "GET /v1/payments/statement": ["422"],  # a range over 731 days, or from after to
+    "POST /v1/documents/statements": ["422"],  # the same range rules
     "POST /v1/payments/notifications/{provider}": ["400"],
 }
 ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]

@@ -79,3 +79,26 @@ def test_swagger_ui_works_offline(api, page):
     paths = page.locator(".opblock-summary-path").all_inner_texts()
     assert any("/v1/registrations/identity" in p.replace("\u200b", "") for p in paths), paths
     assert all(url.startswith(api.base) for url in requested), requested
+
+
+@pytest.mark.parametrize("method", ["TRACE", "PROPFIND", "CONNECT", "BREW"])
+def test_methods_no_route_declares_are_problem_json_like_api_gateway(server, method):
+    # API Gateway answers a method no route declares with its (404) gateway response, in our
+    # problem+json: the local server must too, never the Python server's HTML 501 page.
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(server)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    try:
+        connection.request(method, "/v1/account")
+        reply = connection.getresponse()
+        body = reply.read()
+    finally:
+        connection.close()
+    assert reply.status == 404
+    assert reply.getheader("Content-Type", "").startswith("application/problem+json")
+    problem = json.loads(body)
+    assert problem["code"] == "not_found"
+    assert problem["request_id"] == reply.getheader("X-Request-Id")
+    assert b"<html" not in body.lower()

@@ -435,3 +435,35 @@ def _report(request) -> Any:
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         reporter.write_line(f"races: {RACES['runs']} concurrent runs, {RACES['requests']} requests")
+
+
+def _post_from(server: str, source: str, path: str, body: dict) -> Any:
+    """POST from another loopback address (so these failures never throttle the other tests)."""
+    import http.client
+    import json
+    from types import SimpleNamespace
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(server)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60, source_address=(source, 0))
+    try:
+        connection.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})
+        reply = connection.getresponse()
+        text = reply.read().decode()
+    finally:
+        connection.close()
+    return SimpleNamespace(status=reply.status, text=text)
+
+
+def test_thirty_guesses_at_once_cannot_slip_past_the_step_one_limit(api, server):
+    # Security revision 4: the limiter's check and count were two operations, so a burst of
+    # guesses could all pass an unlocked counter. Now each attempt is charged in one
+    # conditional write: at most 10 failures are ever counted, the rest are 429.
+    identity = new_holder(api)
+    wrong = {**identity, "birth_date": "1999-12-31"}
+    answers = at_once(*[lambda: _post_from(server, "127.0.0.3", "/v1/registrations/identity", wrong)] * 30)
+    statuses = sorted(a.status for a in answers)
+    assert statuses.count(400) <= 10, statuses
+    assert set(statuses) <= {400, 429}
+    right = _post_from(server, "127.0.0.4", "/v1/registrations/identity", identity)
+    assert right.status == 429, right.text  # the number is locked for the hour, correct answers included

@@ -174,3 +174,13 @@ def test_multibyte_passwords_never_500(client, account, session, new):
     assert reply.status in (200, 422), reply.text
     if reply.status == 200:
         assert _login(client, account.email, new).status == 200
+
+
+def test_the_new_password_must_differ_from_the_current_one(client, account, session, outbox):
+    reply = _change(client, session["access_token"], current=PASSWORD, new=PASSWORD)
+    body = _problem(reply, 422, "validation_error")
+    assert {"field": "new_password", "code": "password_policy"} in [
+        {k: e[k] for k in ("field", "code")} for e in body["errors"]
+    ]
+    assert "différent" in body["errors"][0]["message"]
+    assert _login(client, account.email).status == 200  # nothing changed, no session revoked

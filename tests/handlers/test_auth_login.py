@@ -9,10 +9,11 @@ import json
 import pytest
 
 from oph.accounts import model as accounts
-from oph.accounts.account_store import account_key
+from oph.accounts.account_store import account_key, account_store
 from oph.platform import aws
+from oph.platform.office import get_office
 from oph.platform.settings import get_settings
-from tests.factories import PASSWORD, make_account, make_tenant
+from tests.factories import PASSWORD, log_in, make_account, make_tenant
 
 INVALID = {
     "type": "about:blank",
@@ -112,7 +113,9 @@ def test_disabled_account_gets_account_disabled_only_with_the_right_password(cli
     assert right.status == 403
     body = right.json()
     assert body["code"] == "account_disabled"
-    assert body["title"] == "Votre compte a été désactivé. Contactez l'Office pour le réactiver."
+    assert (
+        body["title"] == f"Votre compte a été désactivé. Contactez l'Office au {get_office().phone} pour le réactiver."
+    )
     assert set_disabled(account.email, False)
     assert _login(client, account.email, PASSWORD).status == 200
 
@@ -218,11 +221,38 @@ def test_lock_does_not_touch_other_emails_or_valid_tokens(client, runtime):
 
 
 def test_wrong_current_password_counts_as_a_login_failure(client, account):
-    from oph.accounts import login_lock as login_throttle
-
+    session = log_in(account)
     for _ in range(5):
-        login_throttle.record_failure(account.email)
+        reply = client.delete("/v1/account", {"current_password": "Mauvais-Mot-2-Passe"}, token=session.access_token)
+        assert reply.status == 403, reply.text
     _assert_locked(_login(client, account.email, PASSWORD), 1)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("DELETE", "/v1/account", {}),
+        (
+            "PUT",
+            "/v1/account/password",
+            {"new_password": "Velo-Rouge-Tulipe-93", "new_password_confirmation": "Velo-Rouge-Tulipe-93"},
+        ),
+        ("POST", "/v1/account/email", {"new_email": "nouvelle.adresse@exemple.com"}),
+    ],
+)
+def test_current_password_routes_obey_the_login_lock_before_looking_at_the_password(
+    client, account, method, path, body
+):
+    # Security revision 4: with a stolen access token, the current password cannot be guessed
+    # past the lock: while it holds, even the right password gets 429 and nothing changes.
+    session = log_in(account)
+    for _ in range(5):
+        _fail(client, account.email)
+    reply = client.request(method, path, json_body={**body, "current_password": PASSWORD}, token=session.access_token)
+    _assert_locked(reply, 1)
+    assert client.get("/v1/account", token=session.access_token).status == 200  # not deleted, not changed
+    stored = account_store().get(account.account_id)
+    assert stored is not None and stored.email == account.email and stored.password_hash == account.password_hash
 
 
 def test_throttle_counters_expire_with_a_ttl(client, account):

@@ -9,7 +9,7 @@ from urllib.parse import unquote, urlencode
 import pytest
 
 from oph.accounts import model as accounts
-from oph.accounts import password_reset
+from oph.accounts import no_enumeration
 from oph.accounts.account_store import account_key
 from oph.platform import aws, clock
 from oph.platform.settings import get_settings
@@ -21,7 +21,7 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 @pytest.fixture(autouse=True)
 def _fast_forgot(monkeypatch):
-    monkeypatch.setattr(password_reset, "MIN_FORGOT_SECONDS", 0.0)
+    monkeypatch.setattr(no_enumeration, "MIN_SECONDS", 0.0)
 
 
 @pytest.fixture
@@ -81,10 +81,23 @@ def test_forgot_answers_the_same_for_unknown_addresses(client, account, outbox):
 def test_forgot_takes_the_same_minimum_time(client, runtime, monkeypatch):
     import time
 
-    monkeypatch.setattr(password_reset, "MIN_FORGOT_SECONDS", 0.3)
+    monkeypatch.setattr(no_enumeration, "MIN_SECONDS", 0.3)
     started = time.monotonic()
     _forgot(client, "personne@exemple.com")
     assert time.monotonic() - started >= 0.3  # a floor, not a timing benchmark
+
+
+def test_resend_takes_the_same_minimum_time_for_pending_and_unknown_addresses(client, runtime, monkeypatch):
+    # Security revision 4: resend was slower for an address with a pending registration.
+    import time
+
+    monkeypatch.setattr(no_enumeration, "MIN_SECONDS", 0.3)
+    for address in ("personne@exemple.com", "x" * 300):
+        started = time.monotonic()
+        reply = client.post("/v1/registrations/resend", {"email": address})
+        assert reply.status in (202, 422)
+        if reply.status == 202:
+            assert time.monotonic() - started >= 0.3  # a floor, not a timing benchmark
 
 
 def test_newest_link_only_and_five_per_hour(client, account, outbox, clock_offset):

@@ -14,6 +14,7 @@ import pytest
 from oph.accounts import access_tokens as auth
 from oph.accounts.signing_key_store import signing_key_store
 from oph.platform import clock
+from oph.platform.office import get_office
 from tests.factories import PASSWORD, log_in, make_account, make_tenant
 from tests.twins.accounts import MemorySigningKeyStore
 
@@ -125,6 +126,50 @@ def test_previous_signing_key_is_accepted_by_kid_during_rotation(client, session
         assert client.get("/v1/account", token=new_token).status != 401
 
 
+class _CountingSecrets:
+    """The real Secrets Manager client, counting reads."""
+
+    def __init__(self, real):
+        self.real, self.reads = real, 0
+
+    def __getattr__(self, name):
+        attribute = getattr(self.real, name)
+        if name != "get_secret_value":
+            return attribute
+
+        def counted(**kwargs):
+            self.reads += 1
+            return attribute(**kwargs)
+
+        return counted
+
+
+def test_a_key_rotated_elsewhere_is_picked_up_at_once_not_after_five_minutes(client, session, monkeypatch):
+    # Security revision 4: a container caching the old key used to refuse tokens signed by a
+    # container that already had the rotated key, for up to 5 minutes. An unknown kid now
+    # makes it re-read the secret, at most once a minute.
+    from oph.platform import aws
+    from oph.platform.settings import get_settings
+
+    keys = auth.signing_keys()  # this container has cached k1
+    rotated = {
+        "kid": "k2",
+        "key": "la-nouvelle-cle-apres-rotation-de-64-caracteres-au-moins-0123456",
+        "previous_kid": keys.kid,
+        "previous_key": keys.key.decode(),
+    }
+    aws.secretsmanager().put_secret_value(SecretId=get_settings().jwt_secret_arn, SecretString=json.dumps(rotated))
+    counting = _CountingSecrets(aws.secretsmanager())
+    monkeypatch.setattr(aws, "secretsmanager", lambda: counting)
+    signed_elsewhere = _sign(_claims(session), key=rotated["key"].encode(), kid="k2")
+    assert client.get("/v1/account", token=signed_elsewhere).status == 200
+    assert counting.reads == 1
+    unknown = _sign(_claims(session), key=b"a-key-nobody-has-of-32-bytes-xx!", kid="k9")
+    for _ in range(3):  # an unknown kid is 401, and never more than one read a minute
+        assert client.get("/v1/account", token=unknown).status == 401
+    assert counting.reads == 1
+
+
 # -- every authenticated route of the template answers 403 account_disabled
 
 
@@ -164,7 +209,9 @@ def test_disabled_account_is_403_on_every_authenticated_route(client, session, m
     assert reply.status == 403, reply.text
     body = reply.json()
     assert body["code"] == "account_disabled"
-    assert body["title"] == "Votre compte a été désactivé. Contactez l'Office pour le réactiver."
+    assert (
+        body["title"] == f"Votre compte a été désactivé. Contactez l'Office au {get_office().phone} pour le réactiver."
+    )
     # a fresh token cannot be had while disabled, and the old one dies when re-enabled
     assert set_disabled(session.account.email, False)
     _assert_unauthorized(
@@ -178,6 +225,37 @@ def test_set_disabled_unknown_email_is_false(runtime):
     from oph.accounts.admin import set_disabled
 
     assert set_disabled("personne@exemple.com", True) is False
+
+
+def test_the_admin_function_disables_and_reenables_as_the_runbook_says(client, session, runtime):
+    # The runbook's way: Lambda console -> <stack>-account-admin -> Test.
+    result = runtime.invoke("AccountAdminFunction", {"email": session.account.email.upper(), "disabled": True})
+    assert result == {"email": session.account.email, "disabled": True, "found": True}
+    assert client.get("/v1/account", token=session.access_token).status == 403
+    assert runtime.invoke("AccountAdminFunction", {"email": session.account.email, "disabled": False})["found"]
+    _assert_unauthorized(client.get("/v1/account", token=session.access_token))  # never revived
+    assert runtime.invoke("AccountAdminFunction", {"email": "personne@exemple.com", "disabled": True})["found"] is False
+
+
+def test_an_account_disabled_by_hand_revokes_its_sessions_by_itself(client, session):
+    # Security revision 4: the old runbook relied on the admin bumping session_generation by
+    # hand; an admin who only set ``disabled`` revived every token when re-enabling.
+    from oph.accounts.account_store import account_key
+    from oph.platform import aws
+    from oph.platform.settings import get_settings
+
+    def console_edit(disabled: bool) -> None:
+        aws.dynamodb().update_item(
+            TableName=get_settings().tenants_table,
+            Key=account_key(session.account.account_id),
+            UpdateExpression="SET disabled = :d",
+            ExpressionAttributeValues={":d": {"BOOL": disabled}},
+        )
+
+    console_edit(True)
+    assert client.get("/v1/account", token=session.access_token).json()["code"] == "account_disabled"
+    console_edit(False)
+    _assert_unauthorized(client.get("/v1/account", token=session.access_token))
 
 
 # -- sessions: rotation, reuse, logout, reset, global revocation

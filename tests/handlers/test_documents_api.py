@@ -25,7 +25,7 @@ def lines(number: str, period: str, issue: str, due: str, rent: str = "175,03", 
 @pytest.fixture
 def tenant(runtime, aws):
     """A logged-in tenant with notices for April, May and June 2019 (220,00 € each)."""
-    tenant, login = tenant_with_login(balance_cents=61068, balance_date="2019-03-31")
+    tenant, login = tenant_with_login(balance_cents=0, balance_date="2019-03-31")  # owes only these notices
     number = tenant.holder.tenant_number
     rows = (
         lines(number, "2019-05", "2019-05-24", "2019-06-10")
@@ -87,6 +87,12 @@ def test_type_filter_and_invalid_type(client, tenant):
     body = reply.json()
     assert body["code"] == "validation_error"
     assert body["errors"][0]["field"] == "type" and body["errors"][0]["code"] == "invalid_format"
+    assert body["errors"][0]["message"] == (
+        "Type de document inconnu (notice, receipt, payment_receipt, statement ou mandate)."
+    )
+    for known in ("payment_receipt", "statement", "mandate"):
+        reply = client.get("/v1/documents", query=f"type={known}", token=login.access_token)
+        assert (reply.status, reply.json()) == (200, {"items": []}), known
 
 
 def test_listing_requires_a_token(client):

@@ -267,7 +267,7 @@ def test_identity_lookup_throttled_is_503_and_not_counted_as_a_failure(client, r
     fault = inject("dynamodb", "Query")
     unavailable(client.post("/v1/registrations/identity", identity_of(tenant)), fault)
     assert client.post("/v1/registrations/identity", identity_of(tenant)).status == 200
-    from oph.accounts.registration import TENANT_FAILURES
+    from oph.accounts.identity_check import TENANT_FAILURES
     from oph.platform.rate_limit_store import RateLimiter, hashed
 
     assert RateLimiter().current(TENANT_FAILURES, hashed(tenant.holder.tenant_number))[0] == 0
@@ -855,6 +855,14 @@ def test_sandbox_notification_that_cannot_be_delivered_still_sends_the_buyer_bac
     assert _status(payment_id)["status"] == "created"
 
 
+@pytest.mark.parametrize("path", ["/v1/payments/balance", "/v1/payments/statement"])
+def test_the_positions_read_failing_is_503_then_answers(client, payer, inject, path):
+    """The balance and the statement only read (one query of the tenancy's partition)."""
+    fault = inject("dynamodb", "Query", THROTTLED)
+    unavailable(client.get(path, token=payer.access_token), fault)
+    assert client.get(path, token=payer.access_token).status == 200
+
+
 # ---------------------------------------------------------------- documents (report only: not fixed here)
 @pytest.fixture
 def with_notice(runtime, aws) -> Any:
@@ -921,6 +929,87 @@ def test_notice_download_failing_is_503(client, with_notice, inject, service, op
     unavailable(client.get(path, token=with_notice.access_token), fault)
     reply = client.get(path, token=with_notice.access_token)
     assert reply.status == 200 and reply.json()["filename"] == "avis-echeance-2019-05.pdf"
+
+
+# ---------------------------------------------------------------- the movements import
+MOVEMENTS_HEADER = "tenant_number;date;label;amount;reference"
+
+
+def _movement_rows(numbers: list[str], count: int, start: int = 1) -> list[str]:
+    return [f"{n};01/01/2019;Loyer {i};{i},00;R-{i}" for n in numbers for i in range(start, start + count)]
+
+
+def _import_movements(runtime: Any, aws: Any, rows: list[str]) -> dict[str, Any]:
+    from tests.handlers.test_import_support import csv_bytes, run_import
+
+    return run_import(runtime, aws, "movements", f"{uuid.uuid4().hex}.csv", csv_bytes(MOVEMENTS_HEADER, rows))
+
+
+def test_movement_write_failing_midway_rejects_its_rows_and_writes_none_of_them(runtime, aws, inject):
+    from oph.imports.report import STORE_FAILURE
+    from oph.tenancy.store import TenancyStore
+
+    numbers = [make_tenant().holder.tenant_number for _ in range(3)]
+    rows = _movement_rows(numbers, 60)  # one transaction per tenancy (60 movements and its flag)
+    fault = inject("dynamodb", "TransactWriteItems", THROTTLED, after=1)
+    report = _import_movements(runtime, aws, rows)
+    assert fault.fired == 1
+    assert {r["reason"] for r in report["rejected"]} == {STORE_FAILURE}
+    lines = sorted(r["line"] for r in report["rejected"])
+    assert len(lines) == 60 and report["rows_accepted"] == 120
+    failed = numbers[(lines[0] - 2) // 60]
+    assert lines == list(range(2 + 60 * numbers.index(failed), 62 + 60 * numbers.index(failed)))
+    store = TenancyStore()
+    assert store.movements(failed) == [] and store.get_tenancy(failed).has_movements is False
+    assert all(len(store.movements(n)) == 60 for n in numbers if n != failed)
+    again = _import_movements(runtime, aws, rows)
+    assert (again["rows_accepted"], again["rejected"]) == (180, [])
+    assert [len(store.movements(n)) for n in numbers] == [60, 60, 60]
+
+
+def test_movement_write_conflicting_is_tried_again(runtime, aws, inject):
+    from oph.tenancy.store import TenancyStore
+
+    number = make_tenant().holder.tenant_number
+    fault = inject("dynamodb", "TransactWriteItems", CONFLICT)
+    report = _import_movements(runtime, aws, _movement_rows([number], 3))
+    assert fault.fired == 1
+    assert (report["rows_accepted"], report["rejected"]) == (3, [])
+    assert len(TenancyStore().movements(number)) == 3
+
+
+def test_stored_movements_unreadable_reject_that_batchs_rows_only(runtime, aws, inject, monkeypatch):
+    from oph.imports import movements
+    from oph.imports.report import STORE_FAILURE
+    from oph.tenancy.store import TenancyStore
+
+    monkeypatch.setattr(movements, "WRITE_BATCH", 2)  # one batch per tenancy
+    numbers = [make_tenant().holder.tenant_number for _ in range(2)]
+    _import_movements(runtime, aws, _movement_rows(numbers, 2))
+    fault = inject("dynamodb", "BatchGetItem", THROTTLED, after=1)  # the tenancies, then a batch's movements
+    report = _import_movements(runtime, aws, _movement_rows(numbers, 2, start=3))
+    assert fault.fired == 1
+    assert [r["reason"] for r in report["rejected"]] == [STORE_FAILURE, STORE_FAILURE]
+    counts = sorted(len(TenancyStore().movements(n)) for n in numbers)
+    assert counts == [2, 4] and report["rows_accepted"] == 2
+
+
+def test_balance_check_unreadable_is_a_warning_and_the_balance_is_recorded(runtime, aws, inject):
+    from oph.tenancy.store import TenancyStore
+    from tests.handlers.test_import_support import TENANT_HEADER, csv_bytes, run_import
+
+    number = make_tenant().holder.tenant_number
+    _import_movements(runtime, aws, _movement_rows([number], 2))
+    fault = inject("dynamodb", "Query", THROTTLED)
+    row = f"{number};MARTIN;Sophie;1980-02-29;C;T;1 Rue;93300;AUBERVILLIERS;12,00;2019-06-01"
+    report = run_import(runtime, aws, "tenants", f"{uuid.uuid4().hex}.csv", csv_bytes(TENANT_HEADER, [row]))
+    assert fault.fired == 1
+    assert (report["rows_accepted"], report["rejected"]) == (1, [])
+    assert [w["reason"] for w in report["warnings"]] == [
+        "Solde non comparé aux mouvements du compte (service momentanément indisponible) : "
+        "déposez le fichier à nouveau pour le vérifier."
+    ]
+    assert TenancyStore().get_tenancy(number).balance_cents == 1200
 
 
 # ---------------------------------------------------------------- accounting

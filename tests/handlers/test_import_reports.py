@@ -52,6 +52,7 @@ def test_tenants_file_report_with_good_bad_and_duplicate_rows(runtime, aws):
             {"line": 8, "reason": "Nombre de champs incorrect : 11 attendus, 3 trouvés."},
         ],
         "documents_created": 0,
+        "warnings": [],
     }
     assert read_report(aws, "imports/reports/locataires-2019.json") == report
     assert read_report(aws, "imports/reports/tenants/locataires-2019.json") == report

@@ -13,7 +13,9 @@ After every step:
   and ``HOLDER#`` item points to an existing account whose e-mail/holder matches, every
   account has exactly its two pointers (no orphan), and the accounts are the model's;
 - every payment has the model's status: a succeeded payment never changes, and it has one
-  paid-day index item and at most one confirmation e-mail.
+  paid-day index item and at most one confirmation e-mail;
+- after every batch of notifications, the tenancy's position (``GET /v1/payments/balance``'s
+  use case) counts each succeeded payment once in ``pending_cents``.
 Whenever a session dies (logout, refresh reuse, password change or reset, deletion) every
 access and refresh token it ever had is checked refused, and dead tokens are re-checked later.
 
@@ -103,6 +105,8 @@ class Account:
 @dataclass
 class Payment:
     payment_id: str
+    tenant_number: str
+    amount_cents: int
     status: str = "created"
 
 
@@ -514,13 +518,14 @@ class Lifecycle(RuleBasedStateMachine):
     @precondition(lambda self: self._active())
     @rule(i=st.integers(0, 9), amount=st.integers(100, 1_000_000))
     def pay(self, i: int, amount: int) -> None:
-        token = self._access_for(self._pick(self._active(), i))
+        h = self._pick(self._active(), i)
+        token = self._access_for(h)
         reply = self.client.post(
             "/v1/payments", {"amount_cents": amount}, token=token, headers={"Idempotency-Key": str(uuid.uuid4())}
         )
         assert reply.status == 201, reply.text
         assert reply.json()["status"] == "created"
-        self.payments.append(Payment(reply.json()["id"]))
+        self.payments.append(Payment(reply.json()["id"], self.holders[h].tenant_number, amount))
 
     @precondition(lambda self: self.payments)
     @rule(
@@ -549,6 +554,19 @@ class Lifecycle(RuleBasedStateMachine):
                 continue
             if new == "succeeded" or payment.status == "created":
                 payment.status = new  # a genuine success wins over an earlier refusal; nothing beats it
+        self._position_matches(payment.tenant_number)
+
+    def _position_matches(self, tenant_number: str) -> None:
+        """The tenancy's position counts each succeeded payment once, whatever the copies and
+        their order (its balance, 0 on 2019-05-23, is older than every payment)."""
+        from oph.payments.balance import get_balance
+
+        paid = sum(
+            p.amount_cents for p in self.payments if p.tenant_number == tenant_number and p.status == "succeeded"
+        )
+        position = get_balance(tenant_number)
+        assert (position["balance_cents"], position["pending_cents"]) == (0, paid)
+        assert position["amount_to_pay_cents"] == 0
 
     # ------------------------------------------------------------ invariants
     @invariant()

@@ -49,6 +49,7 @@ def test_balance_without_notices(client, payer):
         "pending_cents": 0,
         "amount_due_cents": 0,
         "due_date": None,
+        "amount_to_pay_cents": 61068,
     }
 
 
@@ -69,6 +70,7 @@ def test_balance_with_notices_and_payments(client, payer):
         "pending_cents": 27000,
         "amount_due_cents": 22000,
         "due_date": "2019-06-10",
+        "amount_to_pay_cents": 61068 + 22000 - 27000,  # April is in the balance, May is not
     }
 
 

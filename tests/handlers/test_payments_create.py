@@ -219,3 +219,20 @@ def test_blank_idempotency_key_counts_as_missing(client, payer, blank):
     )
     assert _field_errors(reply) == {"Idempotency-Key": "required"}
     assert client.get("/v1/payments", token=login.access_token).json() == {"items": []}
+
+
+def test_at_most_ten_payments_per_account_per_hour(client, payer, clock_offset):
+    # Security revision 4: 40 payments in 3 s were all 201. Now 10 per rolling hour.
+    _, login = payer
+    keys = [f"9a1f4c1e-0000-4000-8000-{i:012d}" for i in range(12)]
+    for key in keys[:10]:
+        assert create(client, login, 10000, key=key).status == 201
+    refused = create(client, login, 10000, key=keys[10])
+    assert refused.status == 429, refused.text
+    assert refused.json()["code"] == "too_many_requests"
+    assert 3000 < int(refused.header("Retry-After")) <= 3600
+    assert create(client, login, 10000, key=keys[0]).status == 200  # a replay is not a creation
+    assert create(client, login, 99999, key=keys[0]).status == 429  # 429 comes before 409
+    assert len(client.get("/v1/payments", token=login.access_token).json()["items"]) == 10
+    clock_offset(3601)
+    assert create(client, log_in(login.account), 10000, key=keys[11]).status == 201  # a fresh token: 15 min

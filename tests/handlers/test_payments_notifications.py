@@ -108,8 +108,12 @@ def test_success_lists_a_payment_receipt_document(client, payer, outbox, tmp_pat
     path = tmp_path / "r.pdf"
     path.write_bytes(pdf)
     text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True, text=True).stdout
-    assert "Reçu de paiement" in text and "220,00 €" in text and tenant.holder.tenant_number in text
-    assert payment["id"] in text
+    assert "REÇU DE PAIEMENT" in text and "220,00 €" in text and tenant.holder.tenant_number in text
+    from oph.payments.references import payment_reference
+
+    paid = stored(payment["id"])
+    assert payment_reference(paid) in text and paid.trans_uuid and paid.trans_uuid in text
+    assert f"{paid.trans_id} du " in text  # the gateway's transaction number
 
 
 def test_duplicates_and_retries_apply_once(client, payer, outbox, capsys):

@@ -85,6 +85,51 @@ def test_text_plain_is_415(client, token, method, path, auth):
     _problem(reply, 415, "unsupported_media_type")
 
 
+@pytest.mark.parametrize(("method", "path", "auth"), JSON_ROUTES)
+@pytest.mark.parametrize("content_type", ["application/merge-patch+json", "application/problem+json; charset=utf-8"])
+def test_json_variants_are_415_not_500(client, token, method, path, auth, content_type):
+    # Contract section 1: only application/json (charset optional); a +json variant used to 500.
+    reply = client.request(
+        method, path, body="{}", headers={"Content-Type": content_type}, token=token if auth else None
+    )
+    _problem(reply, 415, "unsupported_media_type")
+
+
+@pytest.mark.parametrize(("method", "path", "auth"), JSON_ROUTES)
+def test_json_charset_is_accepted(client, token, method, path, auth):
+    reply = client.request(
+        method,
+        path,
+        body="{}",
+        headers={"Content-Type": "application/json; charset=UTF-8"},
+        token=token if auth else None,
+    )
+    assert reply.status not in (400, 415, 500), reply.text
+
+
+@pytest.mark.parametrize(("method", "path", "auth"), JSON_ROUTES)
+def test_json_nested_deeper_than_32_levels_is_400(client, token, method, path, auth):
+    deep = '{"x": ' + "[" * 40 + "]" * 40 + "}"
+    reply = client.request(
+        method, path, body=deep, headers={"Content-Type": "application/json"}, token=token if auth else None
+    )
+    _problem(reply, 400, "malformed_json")
+    hostile = "[" * 60_000  # under 64 KiB: a one-line anonymous request must never crash the function (RecursionError)
+    reply = client.request(
+        method, path, body=hostile, headers={"Content-Type": "application/json"}, token=token if auth else None
+    )
+    _problem(reply, 400, "malformed_json")
+
+
+def test_nesting_at_the_limit_is_not_malformed(client):
+    within = '{"tenant_number": "1", "x": ' + "[" * 31 + "]" * 31 + "}"  # 32 levels in all
+    reply = client.post(
+        "/v1/registrations/identity", body=within, headers={"Content-Type": "application/json"}, json=None
+    )
+    body = _problem(reply, 422, "validation_error")  # validation (unknown field x), not malformed_json
+    assert any(e["field"] == "x" for e in body["errors"])
+
+
 @pytest.mark.parametrize(("method", "path", "auth"), [r for r in JSON_ROUTES if r[2]])
 def test_authentication_comes_before_body_checks(client, method, path, auth):
     reply = client.request(method, path, body="x" * (100 * 1024), headers={"Content-Type": "text/plain"})

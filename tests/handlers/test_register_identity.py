@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from oph.platform import aws
+from oph.platform.office import get_office
 from oph.tenancy.model import Holder
 from oph.tenancy.store import TenancyStore
 from tests.factories import make_account, make_tenant
@@ -71,7 +72,10 @@ def test_mismatch_answer_is_byte_identical_whatever_the_cause(client, runtime):
     normalised = set()
     for cause, reply in replies.items():
         body = problem(reply, 400, "identity_mismatch")
-        assert body["title"] == "Les informations saisies ne correspondent pas à celles de l'Office.", cause
+        assert body["title"] == (
+            "Les informations saisies ne correspondent pas à celles de l'Office. Votre numéro d'intitulé est à "
+            f"retrouver sur vos avis d'échéance. En cas de difficulté, contactez l'Office au {get_office().phone}."
+        ), cause
         headers = {k: v for k, v in reply.headers.items() if k != "X-Request-Id"}
         normalised.add(
             (reply.status, reply.body.replace(body["request_id"].encode(), b""), tuple(sorted(headers.items())))
@@ -160,6 +164,41 @@ def test_ten_failures_for_a_tenant_number_block_it_for_the_hour(client, runtime,
     assert client.post(PATH, json=identity(make_tenant()), ip="192.0.2.200").status == 200
     clock_offset(3601)
     assert client.post(PATH, json=identity(tenant), ip="192.0.2.201").status == 200
+
+
+def test_twenty_failures_in_a_day_lock_the_number_for_24_hours_after_the_20th(client, runtime, clock_offset, capsys):
+    # Security revision 4: at 10 guesses an hour, a birth date fell in 41 guesses; now the
+    # 20th failure within 24 hours locks step 1 for that number until 24 hours after it.
+    tenant = make_tenant()
+    wrong = {**identity(tenant), "birth_date": "1999-12-31"}
+    for i in range(10):
+        problem(client.post(PATH, json=wrong, ip=f"192.0.2.{i}"), 400, "identity_mismatch")
+    clock_offset(3601)
+    for i in range(10):
+        problem(client.post(PATH, json=wrong, ip=f"192.0.2.{i}"), 400, "identity_mismatch")
+    assert "RegistrationIdentityLocked" in capsys.readouterr().out  # the metric behind the alarm
+    twentieth = 3601
+    for later in (3601 + 3601, twentieth + 12 * 3600, twentieth + 24 * 3600 - 5):
+        clock_offset(later)
+        reply = client.post(PATH, json=identity(tenant), ip="192.0.2.250")  # the correct answer, too
+        problem(reply, 429, "too_many_requests")
+        assert int(reply.header("Retry-After")) > 3600 or later > twentieth + 23 * 3600
+    clock_offset(twentieth + 24 * 3600 + 1)
+    assert client.post(PATH, json=identity(tenant), ip="192.0.2.250").status == 200
+
+
+def test_correct_attempts_and_refused_attempts_are_not_counted_as_failures(client, runtime, clock_offset):
+    tenant = make_tenant()
+    wrong = {**identity(tenant), "first_name": "Intrus"}
+    for _ in range(9):
+        problem(client.post(PATH, json=wrong, ip="192.0.2.90"), 400, "identity_mismatch")
+    for _ in range(5):  # correct ones are given back
+        assert client.post(PATH, json=identity(tenant), ip="192.0.2.91").status == 200
+    problem(client.post(PATH, json=wrong, ip="192.0.2.90"), 400, "identity_mismatch")  # the 10th
+    for _ in range(5):  # refused (429) ones count nothing, so they never extend the lock
+        problem(client.post(PATH, json=wrong, ip="192.0.2.90"), 429, "too_many_requests")
+    clock_offset(3601)
+    assert client.post(PATH, json=identity(tenant), ip="192.0.2.91").status == 200
 
 
 def test_nine_failures_do_not_block(client, runtime):

@@ -163,14 +163,19 @@ def test_password_change_needs_the_account_as_read(store):
         Transaction(store.change_password_item(store.get("a1"), "$2b$04$other", AT)).commit()
 
 
-def test_password_reset_needs_an_active_account(store):
-    _create(store, _account())
-    _create(store, _account("p1", "p@exemple.com", "h2", status=PENDING, pending_expires_at=1000))
-    Transaction(store.reset_password_item("a1", "$2b$04$new", AT)).commit()
+def test_password_reset_needs_an_active_account_with_the_same_credentials(store):
+    account = _create(store, _account())
+    pending = _create(store, _account("p1", "p@exemple.com", "h2", status=PENDING, pending_expires_at=1000))
+    Transaction(store.reset_password_item(account, "$2b$04$new", AT)).commit()
     assert store.get("a1").session_generation == 1
     assert store.attributes("a1")["password_changed_at"] == AT
     with pytest.raises(RaceLost):
-        Transaction(store.reset_password_item("p1", "$2b$04$new", AT)).commit()
+        Transaction(store.reset_password_item(pending, "$2b$04$new", AT)).commit()
+    with pytest.raises(RaceLost):  # the password changed since the link was read: refused
+        Transaction(store.reset_password_item(account, "$2b$04$again", AT)).commit()
+    store.set_disabled("a1", True)
+    with pytest.raises(RaceLost):  # disabled
+        Transaction(store.reset_password_item(store.get("a1"), "$2b$04$again", AT)).commit()
 
 
 def test_generation_check_and_revocation(store):

@@ -10,7 +10,7 @@ import pytest
 from oph.documents.model import NOTICE, Document
 from oph.payments.model import AlreadySucceeded, IdempotencyKeyUsed, IdempotencyRecord, Payment
 from oph.platform.transaction import Transaction
-from oph.tenancy.model import Holder, Tenancy
+from oph.tenancy.model import Holder, Movement, Tenancy
 from tests.stores.conftest import twin_or_real
 from tests.twins.documents import MemoryDocumentStore
 from tests.twins.payments import MemoryPaymentStore
@@ -200,18 +200,25 @@ def test_the_snapshot_reads_the_whole_partition(world, store):
     world.documents.put(_notice("2019-05"))
     Transaction(store.add(payment("a1"))).commit()
     Transaction(store.add(payment("b2", tenant_number="999999"))).commit()
+    movements = [
+        Movement("123456", "2019-01-01", "Report à nouveau", 39068, "M-1"),
+        Movement("123456", "2019-05-23", "Loyer avril 2019", 22000, "a1"),
+    ]
+    assert world.tenancies.put_movements([*movements, Movement("999999", "2019-01-01", "Loyer", 1, "M-1")]) == []
 
     snapshot = store.snapshot("123456")
     assert snapshot.tenancy == Tenancy(
-        "123456", "C1", "T1", "10 Rue Hémet", "93300", "AUBERVILLIERS", 61068, "2019-05-23"
+        "123456", "C1", "T1", "10 Rue Hémet", "93300", "AUBERVILLIERS", 61068, "2019-05-23", has_movements=True
     )
     assert [h.first_name for h in snapshot.holders] == ["Jean"]
     assert snapshot.documents == {"n-2019-05": _notice("2019-05")}
     assert snapshot.payments == [payment("a1")]
-    assert (snapshot.balance_cents, snapshot.balance_date) == (61068, "2019-05-23")
+    assert sorted(snapshot.movements, key=lambda m: m.reference) == movements
 
     light = store.snapshot("123456", for_balance=True)
-    assert (light.balance_cents, light.balance_date, light.holders) == (61068, "2019-05-23", [])
+    assert light.tenancy is not None and light.holders == []
+    assert (light.tenancy.balance_cents, light.tenancy.balance_date) == (61068, "2019-05-23")
+    assert sorted(light.movements, key=lambda m: m.reference) == movements
     [notice] = light.notices
     assert (notice.period, notice.issued_on, notice.due_date, notice.amount_due_cents) == (
         "2019-05",

@@ -70,3 +70,32 @@ def test_movements_are_replaced_by_reference(store):
     ]
     assert all(m.tenant_number == "123456" for m in found)
     assert store.movements("999") == []
+    assert store.get_movements([("00123456", "M-1"), ("123456", "M-2"), ("999", "M-1")]) == {
+        ("123456", "M-1"): Movement("123456", "2019-04-01", "Report à nouveau", 39068, "M-1")
+    }
+    assert store.get_movements([]) == {}
+
+
+def test_writing_movements_flags_the_tenancy_and_nothing_resets_the_flag(store):
+    store.put_tenancy(Tenancy("123456", "C1", balance_cents=61068, balance_date="2019-05-23"))
+    store.put_tenancy(Tenancy("777777", "C7"))
+    assert store.get_tenancy("123456").has_movements is False
+    store.put_movements([Movement("123456", "2019-01-01", "Report à nouveau", 45068, "M-1")])
+    store.put_tenancy(Tenancy("123456", "C2", has_movements=False))  # a later tenants file
+    store.set_balance("123456", 100, "2019-06-01", source="notices")
+    tenancy = store.get_tenancy("123456")
+    assert (tenancy.contract_number, tenancy.balance_cents, tenancy.has_movements) == ("C2", 100, True)
+    assert store.tenancies_for_import(["123456"])["123456"].tenancy.has_movements is True
+    found = store.get_tenancies(["00123456", "777777", "999999"])
+    assert {n: t.has_movements for n, t in found.items()} == {"123456": True, "777777": False}
+    assert found["777777"].contract_number == "C7"
+    assert store.get_tenancies([]) == {}
+
+
+def test_many_movements_of_many_tenancies_are_all_written(store):
+    moves = [Movement(str(100000 + t), "2019-01-01", "Loyer", i, f"R{i}") for t in range(3) for i in range(120)]
+    moves.append(Movement("100000", "2019-02-01", "Loyer corrigé", 7, "R5"))  # the later one of a reference wins
+    assert store.put_movements(moves) == []
+    assert len(store.movements("100000")) == len(store.movements("100002")) == 120
+    assert next(m for m in store.movements("100000") if m.reference == "R5").amount_cents == 7
+    assert all(t.has_movements for t in store.get_tenancies(["100000", "100001", "100002"]).values())

@@ -22,13 +22,15 @@ from oph.accounts.login_lock_store import login_lock_store
 from oph.accounts.model import ACTIVE, DEFAULT_PREFERENCES, PENDING, Account, LoginFailures, RefreshToken, Session
 from oph.accounts.session_store import session_store
 from oph.accounts.signing_key_store import SigningKeys, signing_key_store
-from oph.accounts.token_store import Token, hash_token, new_raw_token, token_store
+from oph.accounts.token_store import ACCOUNT_CHANGE_LINKS, Token, hash_token, new_raw_token, token_store
 from oph.platform import clock
 from oph.platform.errors import ServiceUnavailable, TokenExpired, TokenInvalid
 from oph.platform.mail import Email, mailer
+from oph.platform.rate_limit_store import rate_limiter
 from oph.platform.transaction import ErrorSpec, RaceLost, Write, commit_in_memory, memory_write
 from oph.platform.validation import normalize_email
 from oph.tenancy.store import tenancy_store
+from tests.twins.platform import MemoryRateLimiter
 from tests.twins.tenancy import MemoryTenancyStore
 
 # -- accounts ------------------------------------------------------------------------------
@@ -251,11 +253,20 @@ class MemoryAccountStore:
             fails_with=fails_with,
         )
 
-    def reset_password_item(self, account_id: str, new_hash: str, at: str, fails_with: ErrorSpec = None) -> Write:
+    def reset_password_item(self, account: Account, new_hash: str, at: str, fails_with: ErrorSpec = None) -> Write:
+        def check() -> bool:
+            item = self._item(account.account_id)
+            return (
+                item.get("status") == ACTIVE
+                and item.get("email") == account.email
+                and item.get("password_hash") == account.password_hash
+                and not item.get("disabled")
+            )
+
         return memory_write(
             "account.reset_password",
-            check=lambda: self._item(account_id).get("status") == ACTIVE,
-            apply=lambda: self._new_password(account_id, new_hash, at),
+            check=check,
+            apply=lambda: self._new_password(account.account_id, new_hash, at),
             fails_with=fails_with,
         )
 
@@ -272,6 +283,27 @@ class MemoryAccountStore:
             return False
         self._set(account_id, session_generation=int(self.items[account_id].get("session_generation", 0)) + 1)
         return True
+
+    def disable_item(self, account_id: str, reason: str, at: str, fails_with: ErrorSpec = None) -> Write:
+        def apply() -> None:
+            self._set(account_id, disabled=True, disabled_reason=reason, disabled_at=at)
+            self.revoke_all_sessions(account_id)
+
+        return memory_write(
+            "account.disable", check=lambda: account_id in self.items, apply=apply, fails_with=fails_with
+        )
+
+    def enable_item(self, account_id: str, *, only_if_reason: str | None = None, fails_with: ErrorSpec = None) -> Write:
+        def check() -> bool:
+            item = self.items.get(account_id)
+            return item is not None and (only_if_reason is None or item.get("disabled_reason") == only_if_reason)
+
+        def apply() -> None:
+            self._set(account_id, disabled=False)
+            self.items[account_id].pop("disabled_reason", None)
+            self.items[account_id].pop("disabled_at", None)
+
+        return memory_write("account.enable", check=check, apply=apply, fails_with=fails_with)
 
     def set_disabled(self, account_id: str, disabled: bool) -> bool:
         if account_id not in self.items:
@@ -362,6 +394,13 @@ class MemoryTokenStore:
 
     def revoke_items(self, kind: str, subject: str) -> list[Write]:
         return [memory_write("token.revoke", apply=lambda: self.current.pop((kind, subject), None))]
+
+    def void_account_links_items(self, account_id: str, *, consumed: str | None = None) -> list[Write]:
+        writes: list[Write] = []
+        for kind in ACCOUNT_CHANGE_LINKS:
+            if kind != consumed:
+                writes += self.revoke_items(kind, account_id)
+        return writes
 
     def withdraw_item(self, kind: str, subject: str, token_hash: str, fails_with: ErrorSpec = None) -> Write:
         return memory_write(
@@ -465,6 +504,9 @@ class MemorySigningKeyStore:
     def keys(self) -> SigningKeys:
         return self.current
 
+    def refreshed_keys(self) -> SigningKeys:
+        return self.current
+
 
 # -- everything the accounts use cases reach -----------------------------------------------
 
@@ -491,6 +533,7 @@ class AccountsTwin:
     keys: MemorySigningKeyStore
     tenancy: MemoryTenancyStore
     outbox: Outbox
+    limits: MemoryRateLimiter = field(default_factory=MemoryRateLimiter)
 
 
 @contextmanager
@@ -515,4 +558,5 @@ def memory_accounts() -> Iterator[AccountsTwin]:
         stack.enter_context(signing_key_store.override(twin.keys))  # type: ignore[arg-type]
         stack.enter_context(tenancy_store.override(twin.tenancy))  # type: ignore[arg-type]
         stack.enter_context(mailer.override(twin.outbox))
+        stack.enter_context(rate_limiter.override(twin.limits))  # type: ignore[arg-type]
         yield twin

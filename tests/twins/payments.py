@@ -2,7 +2,7 @@
 the payments use cases reach swapped for its twin, for the unit tier.
 
 The tenancy's partition holds what other contexts write there too: the twin's snapshot reads
-the tenancy and holders from a tenancy twin and the documents from any object with a
+the tenancy, holders and movements from a tenancy twin and the documents from any object with a
 ``list(tenant_number)`` (a documents twin), when given.
 """
 
@@ -91,6 +91,7 @@ class MemoryPaymentStore:
             snapshot.tenancy = self.tenancies.get_tenancy(number)
             if not for_balance:
                 snapshot.holders = list(self.tenancies.list_holders(number))
+            snapshot.movements = list(self.tenancies.movements(number))
         documents: list[Document] = list(self.documents.list(number)) if self.documents is not None else []
         snapshot.documents = {d.doc_id: d for d in documents}
         snapshot.payments = self.for_tenancy(number)

@@ -40,6 +40,7 @@ class MemoryTenancyStore:
             tenant_number=number,
             balance_cents=current.balance_cents if current else None,
             balance_date=current.balance_date if current else None,
+            has_movements=current.has_movements if current else False,
         )
         if tenancy.balance_cents is not None and tenancy.balance_date:
             self.set_balance(number, tenancy.balance_cents, tenancy.balance_date, source="tenants")
@@ -56,15 +57,28 @@ class MemoryTenancyStore:
     def get_tenancy(self, tenant_number: str) -> Tenancy | None:
         return self.tenancies.get(normalize_tenant_number(tenant_number))
 
+    def get_tenancies(self, numbers: Iterable[str]) -> dict[str, Tenancy]:
+        found = {normalize_tenant_number(n): self.tenancies.get(normalize_tenant_number(n)) for n in numbers}
+        return {n: t for n, t in found.items() if t is not None}
+
     def get_tenancy_and_holder(self, tenant_number: str, holder_id: str) -> tuple[Tenancy | None, Holder | None]:
         return self.get_tenancy(tenant_number), self.get_holder(tenant_number, holder_id)
 
     def movements(self, tenant_number: str) -> list[Movement]:
         return list(self.movement_items.get(normalize_tenant_number(tenant_number), {}).values())
 
+    def get_movements(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Movement]:
+        found = {}
+        for number, reference in keys:
+            movement = self.movement_items.get(normalize_tenant_number(number), {}).get(reference)
+            if movement is not None:
+                found[(movement.tenant_number, reference)] = movement
+        return found
+
     def put_movements(self, movements: list[Movement]) -> list[Movement]:
         for movement in movements:
             number = normalize_tenant_number(movement.tenant_number)
+            self.tenancies[number] = replace(self.tenancies.get(number) or Tenancy(number), has_movements=True)
             self.movement_items.setdefault(number, {})[movement.reference] = replace(movement, tenant_number=number)
         return []
 

@@ -79,7 +79,7 @@ def test_the_lock_is_the_same_for_unknown_addresses(twin):
 
 def test_failures_outside_a_login_count_and_are_forgotten_after_a_day(twin):
     for _ in range(5):
-        login_lock.record_failure("jean@exemple.com")
+        login_lock.begin_attempt("jean@exemple.com")  # charged, never reset: five failures
     with pytest.raises(TooManyRequests):
         login_lock.begin_attempt("jean@exemple.com")
     clock.set_offset(DAY + 2)

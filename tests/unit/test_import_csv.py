@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 
 from oph.imports.csv_format import (
+    MOVEMENTS,
     NOTICES,
     TENANTS,
     FileRejected,
     RowRejected,
+    movement_row,
     notice_row,
     parse_amount,
     parse_date,
@@ -160,3 +162,65 @@ def test_broken_files_are_rejected_with_a_french_reason(data, reason):
     with pytest.raises(FileRejected) as caught:
         split_rows(data, TENANTS)
     assert reason in caught.value.reason
+
+
+MOVEMENT_HEADER = "tenant_number;date;label;amount;reference"
+
+
+def test_movement_row_reads_every_column_in_either_format():
+    values = dict(
+        zip(
+            MOVEMENT_HEADER.split(";"),
+            ["00123 456", "05/02/2019", " APL janvier 2019 ", "-120,00", " M-3 "],
+            strict=True,
+        )
+    )
+    row = movement_row(4, values)
+    assert (row.line, row.tenant_number, row.date, row.label, row.amount_cents, row.reference) == (
+        4,
+        "123456",
+        "2019-02-05",
+        "APL janvier 2019",
+        -12000,
+        "M-3",
+    )
+    iso = movement_row(5, {**values, "date": "2019-02-05", "amount": "-120.0"})
+    assert (iso.key, iso.values) == (("123456", "M-3"), ("2019-02-05", "APL janvier 2019", -12000))
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "reason"),
+    [
+        ("tenant_number", "", "Numéro d'intitulé manquant."),
+        ("date", "2019-02-30", "Date invalide : « 2019-02-30 » (format attendu JJ/MM/AAAA ou AAAA-MM-JJ)."),
+        ("date", "", "Date (date) manquante."),
+        ("label", " ", "Libellé (label) manquant."),
+        ("amount", "1.234,56", "Montant invalide : « 1.234,56 » (attendu par exemple 1234,56 ou -12.30)."),
+        ("reference", "", "Référence (reference) manquante : chaque mouvement doit avoir la sienne."),
+        ("reference", "M" * 101, "Référence trop longue (100 caractères au plus)."),
+    ],
+)
+def test_bad_movement_rows_are_refused_in_french(column, value, reason):
+    values = dict(zip(MOVEMENT_HEADER.split(";"), ["123456", "05/02/2019", "APL", "-120,00", "M-3"], strict=True))
+    with pytest.raises(RowRejected) as caught:
+        movement_row(2, {**values, column: value})
+    assert caught.value.reason == reason
+
+
+def test_movements_file_with_bom_and_its_header_checked():
+    data = ("\ufeff" + MOVEMENT_HEADER + "\r\n123456;01/01/2019;Report à nouveau;450,68;M-1\r\n").encode()
+    parsed = split_rows(data, MOVEMENTS)
+    assert parsed.rows == [
+        (
+            2,
+            {
+                "tenant_number": "123456",
+                "date": "01/01/2019",
+                "label": "Report à nouveau",
+                "amount": "450,68",
+                "reference": "M-1",
+            },
+        )
+    ]
+    with pytest.raises(FileRejected, match="Colonnes manquantes dans l'en-tête \\(ligne 1\\) : reference"):
+        split_rows(b"tenant_number;date;label;amount\n", MOVEMENTS)

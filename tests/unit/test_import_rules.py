@@ -76,8 +76,8 @@ def test_co_holders_share_a_tenancy_and_a_row_that_differs_is_rejected(stores):
         ],
     )
     assert reasons(report) == {
-        4: "Contrat, adresse ou solde différents de la ligne 2 pour le même numéro d'intitulé "
-        "(les cotitulaires partagent la même location).",
+        4: "Contrat différent de la ligne 2 pour le même numéro d'intitulé (contrat « C2 » au lieu de « C1 ») : "
+        "les cotitulaires partagent la même location.",
         5: "Ligne en double : ce titulaire figure déjà ligne 2.",
     }
     assert (report["rows_read"], report["rows_accepted"]) == (4, 2)
@@ -86,6 +86,58 @@ def test_co_holders_share_a_tenancy_and_a_row_that_differs_is_rejected(stores):
     assert (tenancy.address_line1, tenancy.balance_cents, tenancy.balance_date) == ("10 Rue Hémet", 61068, "2019-05-23")
     [imported] = stores.tenancy.tenancies_for_import(["123456"]).values()
     assert [a.first_name for a in imported.addressees] == ["Jean", "Marie"]
+
+
+@pytest.mark.parametrize(
+    ("other", "reason"),
+    [
+        (
+            "C1;T2;10 Rue Hémet;93300;AUBERVILLIERS;610,68;23/05/2019",
+            "N° tiers différent de la ligne 2 pour le même numéro d'intitulé (N° tiers « T2 » au lieu de « T1 »)",
+        ),
+        (
+            "C1;T1;12 Rue Hémet;93300;AUBERVILLIERS;610,68;23/05/2019",
+            "Adresse différente de la ligne 2 pour le même numéro d'intitulé "
+            "(adresse « 12 Rue Hémet » au lieu de « 10 Rue Hémet »)",
+        ),
+        (
+            "C1;T1;10 Rue Hémet;93200;SAINT-DENIS;610,68;23/05/2019",
+            "Code postal et ville différents de la ligne 2 pour le même numéro d'intitulé "
+            "(code postal « 93200 » au lieu de « 93300 » ; ville « SAINT-DENIS » au lieu de « AUBERVILLIERS »)",
+        ),
+        (
+            "C1;T1;10 Rue Hémet;93300;AUBERVILLIERS;600,00;24/05/2019",
+            "Solde et date du solde différents de la ligne 2 pour le même numéro d'intitulé "
+            "(solde « 600,00 € » au lieu de « 610,68 € » ; date du solde « 24/05/2019 » au lieu de « 23/05/2019 »)",
+        ),
+        (
+            "C1;T1;10 Rue Hémet;93300;AUBERVILLIERS;;",
+            "Solde et date du solde différents de la ligne 2 pour le même numéro d'intitulé "
+            "(solde vide au lieu de « 610,68 € » ; date du solde vide au lieu de « 23/05/2019 »)",
+        ),
+        (
+            "C1;T1;10 Rue Hémet;93300;Aubervilliers;610,68;23/05/2019",
+            "Ville différente de la ligne 2 pour le même numéro d'intitulé "
+            "(ville « Aubervilliers » au lieu de « AUBERVILLIERS »)",
+        ),
+        (
+            "C1;T1;10 Rue Hémet;93300;AUBERVILLIERS;610,68;2019-05-22",
+            "Date du solde différente de la ligne 2 pour le même numéro d'intitulé "
+            "(date du solde « 22/05/2019 » au lieu de « 23/05/2019 »)",
+        ),
+    ],
+)
+def test_a_co_holder_row_that_differs_names_the_fields_and_both_values(stores, other, reason):
+    report = stores.run(
+        "tenants",
+        "t.csv",
+        TENANT_HEADER,
+        [
+            "123456;DUPOND;Jean;1975-09-10;C1;T1;10 Rue Hémet;93300;AUBERVILLIERS;610,68;23/05/2019",
+            f"123456;DUPOND;Marie;1977-01-02;{other}",
+        ],
+    )
+    assert reasons(report) == {3: f"{reason} : les cotitulaires partagent la même location."}
 
 
 def test_the_report_is_written_under_both_names(stores):

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import subprocess
 
+import pytest
+
 from oph.documents.model import NOTICE, Document
-from oph.documents.notice_pdf import render_notice
+from oph.documents.notice_pdf import account_situation, render_notice
+from oph.platform.office import get_office
 from oph.tenancy.model import Holder, Tenancy
 
+# The office's own labels, in the office's order (contract section 7, the demo tenant).
 LINES = [
-    ("Loyer", "rent", 17503),
-    ("Provisions charges générales LG", "charges", 776),
-    ("Provisions charges générales SH", "charges", 1472),
-    ("Provisions chauffage", "charges", 1955),
-    ("Divers appareils chauffage", "charges", 294),
+    ("Loyer Foyer", "rent", 17503),
+    ("Prov.Charges Générales LG", "charges", 776),
+    ("Prov.Charges Générales SH", "charges", 1472),
+    ("Prov.Chauffage", "charges", 1955),
+    ("Prov.Divers AppareilsChauffage", "charges", 294),
 ]
 
 
-def demo_notice(**extra: object) -> Document:
+def demo_notice(lines: list[tuple[str, str, int]] | None = None, **extra: object) -> Document:
+    lines = LINES if lines is None else lines
     return Document(
         doc_id="d1",
         tenant_number="123456",
@@ -28,9 +33,9 @@ def demo_notice(**extra: object) -> Document:
         filename="avis-echeance-2019-05.pdf",
         period="2019-05",
         due_date="2019-06-10",
-        amount_due_cents=sum(amount for _, _, amount in LINES),
+        amount_due_cents=sum(amount for _, _, amount in lines),
         extra={
-            "lines": [{"label": label, "category": cat, "amount_cents": amount} for label, cat, amount in LINES],
+            "lines": [{"label": label, "category": cat, "amount_cents": amount} for label, cat, amount in lines],
             "balance_cents": 61068,
             "balance_date": "2019-05-23",
             **extra,
@@ -48,49 +53,149 @@ def pdf_text(data: bytes) -> str:
     return out.stdout.decode("utf-8")
 
 
+def row(text: str, label: str) -> str:
+    """The (first) line of the extracted text that holds ``label``."""
+    return next(line for line in text.splitlines() if label in line)
+
+
+def page_count(data: bytes) -> int:
+    return pdf_text(data).count("\f") or 1
+
+
 def test_demo_notice_reads_like_the_paper_notice():
     text = pdf_text(render_notice(demo_notice(), TENANCY, HOLDERS))
+    office = get_office()
     for expected in (
-        "OFFICE PUBLIC DE L'HABITAT D'AUBERVILLIERS",
         "AVIS D'ÉCHÉANCE",
         "Période : Mai 2019",
+        "Date d'émission : 24/05/2019",
         "N° intitulé :",
-        "123456",
         "N° contrat :",
         "0123456-01",
         "N° tiers :",
         "T0098765",
-        "Interlocuteur :",
         "Adresse de la location :",
         "10 Rue Hémet, 93300 AUBERVILLIERS",
         "DUPOND Jean",
-        "Date limite de paiement :",
-        "10/06/2019",
-        "Solde au 23/05/2019 :",
-        "610,68 €",
     ):
         assert expected in text, expected
+    assert "123456" in row(text, "N° intitulé :")
+    # the interlocuteur: the office's service, with its address and phone
+    assert "Interlocuteur :" in row(text, "Service Gestion locative")
+    assert office.address_line1 in text and office.town in text
+    assert f"Tél. : {office.phone}" in text
+
+
+def test_every_line_with_its_label_as_imported_in_file_order():
+    text = pdf_text(render_notice(demo_notice(), TENANCY, HOLDERS))
+    positions = [text.index(label) for label, _, _ in LINES]
+    assert positions == sorted(positions)
     for label, _, amount in LINES:
-        line = next(row for row in text.splitlines() if label in row)
-        assert line.rstrip().endswith(f"{amount // 100},{amount % 100:02d} €"), line
-    total = next(row for row in text.splitlines() if "TOTAL DE L'ÉCHÉANCE" in row)
-    assert total.rstrip().endswith("220,00 €")
+        assert row(text, label).rstrip().endswith(f"{amount // 100},{amount % 100:02d} €"), label
+    assert row(text, "TOTAL DE L'ÉCHÉANCE").rstrip().endswith("220,00 €")
+    assert row(text, "Date limite de paiement :").rstrip().endswith("10/06/2019")
+    assert "Montant à payer" not in text  # the notice's total is not what the tenant owes
 
 
-def test_thousands_and_negative_aid_lines():
-    document = demo_notice(
-        lines=[
-            {"label": "Loyer", "category": "rent", "amount_cents": 123456},
-            {"label": "APL", "category": "aid", "amount_cents": -25000},
-        ],
-        balance_cents=-1500,
-    )
-    document.amount_due_cents = 98456
+def test_account_situation_solde_and_net_a_payer():
+    text = pdf_text(render_notice(demo_notice(), TENANCY, HOLDERS))
+    assert row(text, "Solde au 23/05/2019").rstrip().endswith("610,68 €")
+    assert "somme due" in row(text, "Solde au 23/05/2019")
+    assert row(text, "Avis d'échéance de mai 2019").rstrip().endswith("220,00 €")
+    net = row(text, "Net à payer")
+    assert net.rstrip().endswith("830,68 €") and "avant le 10/06/2019" in net
+
+
+def test_a_balance_dated_on_or_after_the_issue_date_already_includes_the_notice():
+    document = demo_notice(balance_cents=83068, balance_date="2019-05-24")
+    situation = account_situation(document)
+    assert (situation.includes_notice, situation.net_cents) == (True, 83068)
     text = pdf_text(render_notice(document, TENANCY, HOLDERS))
-    assert "1 234,56 €" in text
-    assert "-250,00 €" in text
-    assert "984,56 €" in text
-    assert "-15,00 €" in text and "en votre faveur" in text
+    assert row(text, "Solde au 24/05/2019").rstrip().endswith("830,68 €")
+    assert "Avis d'échéance de mai 2019" not in text
+    assert row(text, "Net à payer").rstrip().endswith("830,68 €")
+
+
+def test_a_credit_is_in_the_tenants_favour_and_the_net_is_zero():
+    document = demo_notice(balance_cents=-30000)
+    text = pdf_text(render_notice(document, TENANCY, HOLDERS))
+    solde = row(text, "Solde au 23/05/2019")
+    assert "crédit en votre faveur" in solde and solde.rstrip().endswith("300,00 €")
+    assert row(text, "Net à payer").rstrip().endswith("0,00 €")
+    assert "Net à payer : 0,00 €" in text  # on the talon too
+    assert "Crédit restant en votre faveur : 80,00 €" in text
+    assert account_situation(demo_notice(balance_cents=-22000)).net_cents == 0
+
+
+def test_without_a_balance_the_net_is_the_notices_total():
+    document = demo_notice(balance_cents=None, balance_date=None)
+    text = pdf_text(render_notice(document, TENANCY, HOLDERS))
+    assert "Solde : non communiqué" in text
+    assert row(text, "Net à payer").rstrip().endswith("220,00 €")
+
+
+def test_the_talon_names_the_payee_its_bank_details_the_reference_and_the_ways_to_pay():
+    text = pdf_text(render_notice(demo_notice(), TENANCY, HOLDERS))
+    office = get_office()
+    talon = text[text.index("TALON À JOINDRE À VOTRE RÈGLEMENT") :]
+    flat = " ".join(talon.split())
+    assert f"Bénéficiaire : {office.name}" in flat
+    assert office.address_line1 in talon and office.town in talon
+    assert f"IBAN : {office.iban}" in flat and f"BIC : {office.bic}" in flat
+    assert "Référence : 123456-2019-05" in flat
+    assert "Net à payer : 830,68 €" in flat and "Date limite : 10/06/2019" in flat
+    for way in ("par carte bancaire", "par virement", "la référence 123456-2019-05", "par prélèvement automatique"):
+        assert way in flat, way
+    assert f"par chèque à l'ordre de l'{office.name}" in flat
+
+
+def test_aids_each_on_their_own_line_with_thousands():
+    lines = [
+        ("Loyer", "rent", 123456),
+        ("APL", "aid", -25000),
+        ("RLS", "aid", -4500),
+    ]
+    text = pdf_text(render_notice(demo_notice(lines, balance_cents=None), TENANCY, HOLDERS))
+    assert row(text, "Loyer").rstrip().endswith("1 234,56 €")
+    assert row(text, "APL").rstrip().endswith("-250,00 €")
+    assert row(text, "RLS").rstrip().endswith("-45,00 €")
+    assert row(text, "TOTAL DE L'ÉCHÉANCE").rstrip().endswith("939,56 €")
+
+
+def test_the_office_details_come_from_the_configuration(monkeypatch):
+    monkeypatch.setenv("OFFICE_PHONE", "01 48 11 22 33")
+    monkeypatch.setenv("OFFICE_IBAN", "FR76 1111 2222 3333 4444 5555 666")
+    monkeypatch.setenv("OFFICE_ADDRESS", "7 rue de la Commune de Paris, 93300 Aubervilliers")
+    get_office.cache_clear()
+    try:
+        text = pdf_text(render_notice(demo_notice(), TENANCY, HOLDERS))
+    finally:
+        monkeypatch.undo()
+        get_office.cache_clear()
+    assert "Tél. : 01 48 11 22 33" in text
+    assert "IBAN : FR76 1111 2222 3333 4444 5555 666" in " ".join(text.split())
+    assert "7 rue de la Commune de Paris" in text
+    # the footer of the page carries the office's details
+    assert "7 rue de la Commune de Paris, 93300 Aubervilliers" in text
+    assert "Tél. 01 48 11 22 33" in text
+
+
+def test_a_long_notice_continues_on_the_next_page_with_the_talon_last():
+    lines = [(f"Ligne n° {n}", "charges", 100 + n) for n in range(1, 46)]
+    data = render_notice(demo_notice(lines), TENANCY, HOLDERS)
+    text = pdf_text(data)
+    assert page_count(data) >= 2
+    positions = [text.index(f"Ligne n° {n} ") for n in range(1, 46)]
+    assert positions == sorted(positions)
+    assert text.count("TALON À JOINDRE À VOTRE RÈGLEMENT") == 1
+    assert text.index("TALON") > text.index("Ligne n° 45 ")
+    assert text.count("DÉTAIL DE L'ÉCHÉANCE — MAI 2019") == 2  # the table's header repeated
+
+
+@pytest.mark.parametrize("label", ["Loyer Foyer", "Prov.Divers AppareilsChauffage", "Eau chaude ŒUVRE – n° 3"])
+def test_labels_are_printed_verbatim(label):
+    text = pdf_text(render_notice(demo_notice([(label, "charges", 100)]), TENANCY, HOLDERS))
+    assert label in text
 
 
 def test_rendering_is_deterministic_and_co_holders_are_named():

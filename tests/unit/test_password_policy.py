@@ -138,3 +138,45 @@ def test_messages_are_french():
         password_policy.PERSONAL_MESSAGE,
     ):
         assert "mot de passe" in message.lower()
+
+
+# -- security revision 4: NFKC, control characters, spaces -------------------------------------
+
+
+def test_passwords_are_normalised_to_nfkc_before_the_policy_and_the_hash():
+    import unicodedata
+
+    from oph.accounts.passwords import hash_password, verify_password
+
+    composed = "Café-Rouge-4821"  # é as one character
+    decomposed = unicodedata.normalize("NFD", composed)  # e + combining accent
+    assert composed != decomposed
+    stored = hash_password(decomposed)
+    assert verify_password(composed, stored)  # one password however the keyboard composes it
+    fullwidth = "ＡＢＣ-ｄｅｆ-１２３４-ghi"  # full-width forms are their ASCII letters after NFKC
+    assert verify_password("ABC-def-1234-ghi", hash_password(fullwidth))
+
+
+def test_a_hash_made_before_normalisation_still_verifies():
+    import base64
+    import hashlib
+    import unicodedata
+
+    import bcrypt
+
+    from oph.accounts.passwords import verify_password
+
+    raw = unicodedata.normalize("NFD", "Crème-Brûlée-9173")
+    legacy = bcrypt.hashpw(base64.b64encode(hashlib.sha256(raw.encode()).digest()), bcrypt.gensalt(4)).decode()
+    assert verify_password(raw, legacy)
+
+
+@pytest.mark.parametrize("control", ["\t", "\n", "\r", "\x00", "\x1b", "\x7f", "\u0085"])
+def test_control_characters_are_refused(control):
+    assert check_password(f"Correct{control}Cheval-42") is not None
+
+
+def test_a_space_is_not_a_special_character():
+    # upper, lower and a space: only two classes
+    assert check_password("Cheval Rouge Tulipe") == password_policy.CLASSES_MESSAGE
+    assert check_password("Cheval Rouge Tulipe 42") is None  # digits make the third class

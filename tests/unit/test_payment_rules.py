@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 from urllib.parse import urlencode
 
@@ -12,13 +13,14 @@ import pytest
 
 from oph.accounts.model import Account
 from oph.documents.model import NOTICE, PAYMENT_RECEIPT, Document
-from oph.payments import balance, checkout, jobs, notifications, receipts, sandbox
+from oph.payments import balance, checkout, jobs, notifications, receipts, sandbox, statement
 from oph.payments.adapters.gateway import build_notification, get_gateway
 from oph.payments.model import IdempotencyRecord
+from oph.payments.settlement import PAID, Settlement
 from oph.platform import clock, errors
 from oph.platform.settings import get_settings
 from oph.platform.transaction import Transaction
-from oph.tenancy.model import Holder, Tenancy
+from oph.tenancy.model import Holder, Movement, Tenancy
 from tests.twins.payments import TEST_KEYS, MemoryPaymentStore, PaymentsTwin, memory_payments
 
 NUMBER = "123456"
@@ -309,6 +311,7 @@ def test_pending_counts_successes_after_the_balance_date_in_paris_time(twin):
         "pending_cents": 27000,
         "amount_due_cents": 22000,
         "due_date": "2019-06-10",
+        "amount_to_pay_cents": 61068 + 22000 - 27000,
     }
 
 
@@ -319,19 +322,49 @@ def test_a_tenancy_without_balance_or_notices(twin):
         "pending_cents": 0,
         "amount_due_cents": 0,
         "due_date": None,
+        "amount_to_pay_cents": 0,
     }
 
 
-# ---------------------------------------------------------------- quittances: oldest first
+# ---------------------------------------------------------------- quittances: oldest debt first
+def test_the_contracts_example_older_debt_first_then_the_quittance(twin):
+    # 610,68 € owed on 2019-05-23; the 220,00 € May notice issued on the 24th.
+    twin.documents.put(_notice("2019-05", "2019-05-24", 22000, "2019-06-10"))
+    assert balance.get_balance(NUMBER)["amount_to_pay_cents"] == 83068
+    _paid(twin, 22000, "2019-05-28T08:00:00Z")
+    with pytest.raises(errors.ValidationFailed) as unpaid:
+        receipts.create_receipt(NUMBER, "2019-05", JEAN)
+    assert [(e.field, e.code) for e in unpaid.value.errors] == [("period", "period_unpaid")]
+    assert unpaid.value.errors[0].message == receipts.PAID_OLDER_DEBT
+    assert balance.get_balance(NUMBER)["amount_to_pay_cents"] == 61068
+    _paid(twin, 50000, "2019-05-29T08:00:00Z")
+    recu, created = receipts.create_receipt(NUMBER, "2019-05")
+    assert created and recu.title == "Reçu — mai 2019" and recu.amount_cents == 72000 - 61068
+    _paid(twin, 11068, "2019-05-30T08:00:00Z")  # 830,68 € in all
+    quittance, created = receipts.create_receipt(NUMBER, "2019-05", JEAN)
+    assert created and quittance.title == "Quittance de loyer — mai 2019" and quittance.amount_cents == 22000
+    assert receipts.create_receipt(NUMBER, "2019-05") == (quittance, False)
+    assert balance.get_balance(NUMBER)["amount_to_pay_cents"] == 0
+    with pytest.raises(errors.NotFound):
+        receipts.create_receipt(NUMBER, "2019-07")
+
+
+def test_nothing_paid_keeps_the_plain_message(twin):
+    twin.documents.put(_notice("2019-05", "2019-05-24", 22000))
+    with pytest.raises(errors.ValidationFailed) as unpaid:
+        receipts.create_receipt(NUMBER, "2019-05")
+    assert unpaid.value.errors[0].message == errors.FIELD_MESSAGES["period_unpaid"]
+
+
 def test_payments_settle_the_oldest_notice_first(twin):
-    # The balance (610,68 € owed on 2019-05-23) pays no notice: payments after it are allocated.
+    # A balance of 0 at 2019-04-01: the three notices after it are the whole debt.
+    twin.tenancy.tenancies[NUMBER] = replace(twin.tenancy.tenancies[NUMBER], balance_cents=0, balance_date="2019-04-01")
     twin.documents.put(_notice("2019-04", "2019-04-24", 20000))
     twin.documents.put(_notice("2019-05", "2019-05-24", 22000))
     twin.documents.put(_notice("2019-06", "2019-06-24", 22000))
     _paid(twin, 25000, "2019-06-01T08:00:00Z")
-    with pytest.raises(errors.ValidationFailed) as unpaid:
+    with pytest.raises(errors.ValidationFailed):
         receipts.create_receipt(NUMBER, "2019-06")
-    assert unpaid.value.errors[0].code == "period_unpaid"
     april, created = receipts.create_receipt(NUMBER, "2019-04", JEAN)
     assert created and april.title == "Quittance de loyer — avril 2019" and april.amount_cents == 20000
     may, created = receipts.create_receipt(NUMBER, "2019-05")
@@ -340,8 +373,105 @@ def test_payments_settle_the_oldest_notice_first(twin):
     _paid(twin, 17000, "2019-06-02T08:00:00Z")
     quittance, created = receipts.create_receipt(NUMBER, "2019-05")
     assert created and quittance.title == "Quittance de loyer — mai 2019" and quittance.doc_id != may.doc_id
-    with pytest.raises(errors.NotFound):
-        receipts.create_receipt(NUMBER, "2019-07")
+
+
+def test_a_quittance_of_an_earlier_rule_stays_listed_and_no_new_one_is_made(twin):
+    twin.documents.put(_notice("2019-05", "2019-05-24", 22000))
+    _paid(twin, 22000, "2019-05-28T08:00:00Z")
+    # what the previous rule issued: a quittance for May while 610,68 € of older rent was owed
+    earlier = replace(
+        receipts.receipt_document(twin.payments.snapshot(NUMBER), "2019-05", _paid_in_full("2019-05")),
+        doc_id=receipts.receipt_doc_id(NUMBER, "2019-05", "quittance", 22000),
+    )
+    twin.documents.put(earlier)
+    with pytest.raises(errors.ValidationFailed):
+        receipts.create_receipt(NUMBER, "2019-05")
+    assert earlier.doc_id in {d.doc_id for d in twin.documents.list(NUMBER)}
+    _paid(twin, 61068, "2019-05-29T08:00:00Z")
+    assert receipts.create_receipt(NUMBER, "2019-05") == (earlier, False)  # paid now: the same one
+
+
+def _paid_in_full(period: str) -> Settlement:
+    notice = _notice(period, "2019-05-24", 22000)
+    return Settlement(notice, 22000, 22000, PAID)
+
+
+# ---------------------------------------------------------------- movements, reconciliation, statement
+def test_a_payment_the_office_exported_is_reconciled_and_counted_once(twin):
+    twin.documents.put(_notice("2019-05", "2019-05-24", 22000, "2019-06-10"))
+    twin.tenancy.put_movements(
+        [
+            Movement(NUMBER, "2019-01-01", "Report à nouveau", 39068, "M-1"),
+            Movement(NUMBER, "2019-05-23", "Loyer avril 2019", 22000, "M-2"),
+        ]
+    )
+    payment_id = _paid(twin, 22000, "2019-05-28T08:00:00Z")
+    assert balance.get_balance(NUMBER) == {
+        "balance_cents": 61068,
+        "balance_date": "2019-05-23",
+        "pending_cents": 22000,
+        "amount_due_cents": 22000,
+        "due_date": "2019-06-10",
+        "amount_to_pay_cents": 61068,
+    }
+    twin.tenancy.put_movements([Movement(NUMBER, "2019-05-30", "Paiement CB", -22000, payment_id)])
+    assert balance.get_balance(NUMBER) == {
+        "balance_cents": 39068,
+        "balance_date": "2019-05-30",
+        "pending_cents": 0,
+        "amount_due_cents": 22000,
+        "due_date": "2019-06-10",
+        "amount_to_pay_cents": 39068,  # May (issued before the 30th) is in the balance now
+    }
+    clock.set_offset(datetime.fromisoformat("2019-05-31T10:00:00+00:00").timestamp() - time.time())
+    body = statement.statement(NUMBER, "2019-05-01", None).as_api()
+    assert body["to"] == "2019-05-31"
+    assert [(i["reference"], i["source"], i["balance_cents"]) for i in body["items"]] == [
+        ("M-2", "office", 61068),
+        (payment_id, "office", 39068),
+    ]
+    assert (body["opening_balance_cents"], body["closing_balance_cents"], body["amount_to_pay_cents"]) == (
+        39068,
+        39068,
+        39068,
+    )
+
+
+def test_the_statement_shows_an_unreconciled_payment_once(twin):
+    payment_id = _paid(twin, 22000, "2019-05-28T08:00:00Z")
+    clock.set_offset(datetime.fromisoformat("2019-05-31T10:00:00+00:00").timestamp() - time.time())
+    body = statement.statement(NUMBER, None, None).as_api()
+    assert (body["from"], body["to"]) == ("2018-06-01", "2019-05-31")
+    assert body["items"] == [
+        {
+            "date": "2019-05-23",
+            "label": "Solde au 23/05/2019",
+            "amount_cents": 61068,
+            "balance_cents": 61068,
+            "source": "office",
+            "reference": "",
+        },
+        {
+            "date": "2019-05-28",
+            "label": "Paiement en ligne",
+            "amount_cents": -22000,
+            "balance_cents": 39068,
+            "source": "online",
+            "reference": payment_id,
+        },
+    ]
+    assert (body["opening_balance_cents"], body["closing_balance_cents"], body["amount_to_pay_cents"]) == (
+        0,
+        39068,
+        39068,
+    )
+
+
+def test_the_statement_range_is_checked_before_anything_is_read(twin):
+    with pytest.raises(errors.ValidationFailed) as failed:
+        statement.statement(NUMBER, "2016-01-01", "2019-05-31")
+    assert [(e.field, e.code) for e in failed.value.errors] == [("from", "range_too_long")]
+    assert failed.value.errors[0].message == errors.FIELD_MESSAGES["range_too_long"]
 
 
 # ---------------------------------------------------------------- the daily export

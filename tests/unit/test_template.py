@@ -210,6 +210,26 @@ def test_api_stage_throttling_and_optional_waf(resources):
     assert resources["WafAssociation"]["Condition"] == "WafEnabled"
 
 
+def test_waf_blocks_with_the_contracts_429_problem_not_a_bare_403(resources):
+    # Security revision 4: a blocked client gets 429 too_many_requests with Retry-After.
+    waf = resources["WafWebAcl"]["Properties"]
+    block = waf["Rules"][0]["Action"]["Block"]["CustomResponse"]
+    assert block["ResponseCode"] == 429
+    assert {"Name": "Retry-After", "Value": "60"} in block["ResponseHeaders"]
+    body = waf["CustomResponseBodies"][block["CustomResponseBodyKey"]]
+    assert body["ContentType"] == "APPLICATION_JSON"
+    problem = json.loads(body["Content"])
+    assert (problem["status"], problem["code"], problem["type"]) == (429, "too_many_requests", "about:blank")
+    assert problem["title"].startswith("Trop de requêtes")
+
+
+def test_step_one_lock_has_an_alarm_so_the_office_can_call_the_tenant(resources):
+    alarm = resources["RegistrationIdentityLockedAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("MonEspaceLocataire", "RegistrationIdentityLocked")
+    assert {"Name": "service", "Value": "register"} in alarm["Dimensions"]
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
 def test_prod_refuses_the_sandbox_gateway():
     rule = tpl.load()["Rules"]["ProductionUsesARealGateway"]
     assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from oph.accounts.account_store import account_store
 from oph.accounts.model import ACTIVE, Account
 from oph.accounts.session_store import session_store
 from oph.accounts.signing_key_store import SigningKeys, signing_key_store
@@ -76,6 +77,8 @@ def decode_access_token(token: str) -> dict[str, Any]:
     if header.get("alg") != ALGORITHM or not isinstance(header.get("kid"), str):
         raise Unauthorized()
     key = signing_keys().for_kid(header["kid"])
+    if key is None:  # rotated elsewhere already? re-read (at most once a minute)
+        key = signing_key_store().refreshed_keys().for_kid(header["kid"])
     if key is None:
         raise Unauthorized()
     try:
@@ -120,6 +123,8 @@ def authenticate(event: Mapping[str, Any]) -> Principal:
     if account is None or account.status != ACTIVE:
         raise Unauthorized()
     if account.disabled:
+        if claims["gen"] == account.session_generation:  # disabled by hand, sessions not yet revoked
+            account_store().revoke_all_sessions(account.account_id)
         raise AccountDisabled()
     if claims["gen"] != account.session_generation or session is None or not session.is_live(clock.now_ts()):
         raise Unauthorized()

@@ -260,14 +260,25 @@ class AccountStore:
         }
         return self._write("account.change_password", "Update", request, fails_with)
 
-    def reset_password_item(self, account_id: str, new_hash: str, at: str, fails_with: ErrorSpec = None) -> Write:
-        """New hash and every session revoked, if the account exists and is active."""
+    def reset_password_item(self, account: Account, new_hash: str, at: str, fails_with: ErrorSpec = None) -> Write:
+        """New hash and every session revoked, if the account is active, enabled and still has
+        the e-mail and password the reset link was sent for."""
         request = {
-            "Key": account_key(account_id),
+            "Key": account_key(account.account_id),
             "UpdateExpression": "SET password_hash = :h, password_changed_at = :at ADD session_generation :one",
-            "ConditionExpression": "attribute_exists(pk) AND #s = :active",
+            "ConditionExpression": (
+                f"attribute_exists(pk) AND #s = :active AND email = :email AND password_hash = :old AND {_NOT_DISABLED}"
+            ),
             "ExpressionAttributeNames": {"#s": "status"},
-            "ExpressionAttributeValues": {":h": _s(new_hash), ":at": _s(at), ":one": {"N": "1"}, ":active": _s(ACTIVE)},
+            "ExpressionAttributeValues": {
+                ":h": _s(new_hash),
+                ":at": _s(at),
+                ":one": {"N": "1"},
+                ":active": _s(ACTIVE),
+                ":email": _s(account.email),
+                ":old": _s(account.password_hash),
+                ":false": _FALSE,
+            },
         }
         return self._write("account.reset_password", "Update", request, fails_with)
 
@@ -284,6 +295,34 @@ class AccountStore:
     def revoke_all_sessions(self, account_id: str) -> bool:
         """Increment the session generation; False when there is no such account."""
         return self._update(account_id, "ADD session_generation :one", "attribute_exists(pk)", {":one": {"N": "1"}})
+
+    def disable_item(self, account_id: str, reason: str, at: str, fails_with: ErrorSpec = None) -> Write:
+        """Disable the account and revoke every session (the generation goes up), whoever asks
+        (``reason``: "admin" or "left_tenancy")."""
+        request = {
+            "Key": account_key(account_id),
+            "UpdateExpression": "SET disabled = :t, disabled_reason = :r, disabled_at = :at ADD session_generation :one",
+            "ConditionExpression": "attribute_exists(pk)",
+            "ExpressionAttributeValues": {":t": {"BOOL": True}, ":r": _s(reason), ":at": _s(at), ":one": {"N": "1"}},
+        }
+        return self._write("account.disable", "Update", request, fails_with)
+
+    def enable_item(self, account_id: str, *, only_if_reason: str | None = None, fails_with: ErrorSpec = None) -> Write:
+        """Re-enable (old tokens stay dead: disabling raised the generation). With
+        ``only_if_reason``, only an account disabled for that reason (a holder listed again is
+        not re-enabled when an admin disabled them)."""
+        condition = "attribute_exists(pk)"
+        values: dict[str, Any] = {":f": _FALSE}
+        if only_if_reason is not None:
+            condition += " AND disabled_reason = :r"
+            values[":r"] = _s(only_if_reason)
+        request = {
+            "Key": account_key(account_id),
+            "UpdateExpression": "SET disabled = :f REMOVE disabled_reason, disabled_at",
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+        }
+        return self._write("account.enable", "Update", request, fails_with)
 
     def set_disabled(self, account_id: str, disabled: bool) -> bool:
         """Disable (incrementing the session generation) or re-enable; False if none."""

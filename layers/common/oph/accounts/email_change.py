@@ -27,10 +27,18 @@ from oph.accounts.model import Account, pending_expired
 from oph.accounts.profile import account_view, send_best_effort, verify_current_password
 from oph.accounts.token_store import token_store
 from oph.platform import clock
-from oph.platform.errors import EmailTaken, ServiceUnavailable, TokenInvalid, Unauthorized, ValidationFailed
+from oph.platform.errors import (
+    ApiError,
+    EmailTaken,
+    ServiceUnavailable,
+    TokenInvalid,
+    TooManyRequests,
+    Unauthorized,
+    ValidationFailed,
+)
 from oph.platform.mail import get_mailer
 from oph.platform.observability import count, get_logger
-from oph.platform.rate_limit_store import RateLimiter
+from oph.platform.rate_limit_store import rate_limiter
 from oph.platform.settings import get_settings
 from oph.platform.transaction import RaceLost, Transaction, Write
 from oph.platform.validation import is_valid_email, normalize_email
@@ -38,6 +46,7 @@ from oph.platform.validation import is_valid_email, normalize_email
 LINK_TTL_SECONDS = 24 * 3600
 # A legitimate holder changes their address once or twice; more is someone mail-bombing.
 REQUESTS_PER_HOUR = 10
+CHANGE_REQUESTS = "email_change"
 _MAX_ATTEMPTS = 4
 
 
@@ -60,10 +69,7 @@ def request_email_change(account: Account, new_email: str, current_password: str
         raise ValidationFailed.single(
             "new_email", "invalid_format", "La nouvelle adresse e-mail doit être différente de l'adresse actuelle."
         )
-    limiter = RateLimiter()
-    limiter.check("email_change", account.account_id, REQUESTS_PER_HOUR)
-    verify_current_password(account, current_password)
-    limiter.hit("email_change", account.account_id, 3600)
+    _charge_request(account, current_password)
 
     taken = _taken_by_other(account, new)
     # A token is stored even when the address is taken (nobody receives it): the request looks
@@ -97,6 +103,24 @@ def _tell(account: Account, new: str, raw: str, taken: bool) -> None:
             mailer.send(confirmation_email(new, get_settings().link(f"/links/confirm-email?token={raw}")))
     except Exception:
         _withdraw_request(account, tokens.hash_token(raw), new)
+        raise
+
+
+def _charge_request(account: Account, current_password: str) -> None:
+    """Count the request against the hourly budget and check the current password.
+
+    The check and the count are one conditional write (no burst can slip past the limit
+    between them); a request refused for its password is given back, since it already
+    counts toward the login lock.
+    """
+    limiter = rate_limiter()
+    charge = limiter.charge(CHANGE_REQUESTS, account.account_id, limit=REQUESTS_PER_HOUR, window=3600)
+    if not charge.counted:
+        raise TooManyRequests(retry_after=charge.seconds_left)
+    try:
+        verify_current_password(account, current_password)
+    except ApiError:
+        limiter.refund(CHANGE_REQUESTS, account.account_id)
         raise
 
 
@@ -160,6 +184,7 @@ def _swap(account: Account, token: tokens.Token, new: str) -> None:
         token_store().consume_items(token),
         accounts.release_email_item(account.email, me, fails_with=Unauthorized),
         accounts.change_email_item(account, new, clock.iso_instant(), fails_with=Unauthorized),
+        token_store().void_account_links_items(me, consumed=tokens.CHANGE_EMAIL),
         takeover,
     ).commit()
 

@@ -76,22 +76,6 @@ def begin_attempt(email: str) -> None:
     raise TooManyRequests(retry_after=1)  # heavy contention on one e-mail: let it calm down
 
 
-def record_failure(email: str) -> None:
-    """Count one failure outside a login (a wrong current password on an account route).
-
-    Account routes are not refused by the lock, but their failures count and may extend it.
-    """
-    for _ in range(_MAX_RETRIES):
-        now = clock.now_ts()
-        stored, failures, locked_until = _read(email, now)
-        failures += 1
-        delay = delay_after(failures)
-        lock = max(locked_until, now + delay) if delay else locked_until
-        if _write(email, stored, failures, lock, now):
-            return
-    raise TooManyRequests(retry_after=1)
-
-
 def reset(email: str) -> None:
     """A successful login (or a password reset): the count starts again from zero."""
     login_lock_store().delete(email)

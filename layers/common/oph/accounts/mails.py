@@ -3,6 +3,12 @@
 Registration (verification link, "someone tried your address"), the e-mail change (link to
 the new address, notices to the old one and to an address already in use), the password
 (reset link, "your password was changed") and the deletion notice.
+
+One greeting (:func:`oph.platform.mail.greeting`: "Bonjour Jean DUPOND,"), except to an
+address that may not be the holder's ("Bonjour,"); times in Paris time
+(:func:`oph.platform.french.datetime_long_fr`); wherever a message says to contact the office
+it gives the office's phone, and :func:`oph.platform.mail.compose` ends every message with the
+office's contacts.
 """
 
 from __future__ import annotations
@@ -11,12 +17,25 @@ from urllib.parse import quote
 
 from oph.accounts.model import Account
 from oph.platform import clock
-from oph.platform.mail import Email, compose
+from oph.platform.french import datetime_long_fr
+from oph.platform.mail import Email, compose, greeting
+from oph.platform.office import get_office
 from oph.platform.settings import get_settings
 
 
-def greeting(account: Account) -> str:
-    return f"Bonjour {account.first_name}," if account.first_name else "Bonjour,"
+def holder_greeting(account: Account) -> str:
+    """ "Bonjour Jean DUPOND," as the office's records write the holder's name."""
+    return greeting(account.first_name, account.last_name)
+
+
+def contact_office() -> str:
+    """ "contactez l'Office au 01 …": the office's phone, read when the message is written."""
+    return f"contactez l'Office au {get_office().phone}"
+
+
+def now_fr() -> str:
+    """ "le 24 mai 2019 à 14 h 05": now, in Paris time."""
+    return datetime_long_fr(clock.iso_instant())
 
 
 def verification_link(raw: str) -> str:
@@ -24,11 +43,10 @@ def verification_link(raw: str) -> str:
 
 
 def verification_email(to: str, raw: str, first_name: str = "", last_name: str = "") -> Email:
-    salutation = f"Bonjour {first_name} {last_name}".strip() + ","
     return compose(
         "Confirmez votre adresse e-mail — Mon espace locataire",
         [
-            salutation,
+            greeting(first_name, last_name),
             "Votre compte Mon espace locataire est presque prêt. Pour l'activer, confirmez votre adresse "
             "e-mail avec le bouton ci-dessous, de préférence sur le téléphone où l'application est installée.",
         ],
@@ -49,7 +67,7 @@ def duplicate_notice(to: str) -> Email:
     return compose(
         "Tentative de création de compte avec votre adresse e-mail",
         [
-            "Bonjour,",
+            greeting(),
             "Quelqu'un vient d'essayer de créer un compte Mon espace locataire avec votre adresse e-mail, "
             "qui est déjà utilisée par un compte.",
             "Si c'était vous, connectez-vous simplement dans l'application avec cette adresse. Si vous avez "
@@ -69,7 +87,7 @@ def confirmation_email(new_email: str, link: str) -> Email:
     return compose(
         "Confirmez votre nouvelle adresse e-mail",
         [
-            "Bonjour,",
+            greeting(),
             "Une demande a été faite pour utiliser cette adresse comme identifiant de connexion à "
             "l'espace locataire de l'Office Public de l'Habitat d'Aubervilliers.",
             "Pour confirmer ce changement, ouvrez le lien ci-dessous sur le téléphone où l'application "
@@ -90,7 +108,7 @@ def address_in_use_email(address: str) -> Email:
     return compose(
         "Tentative d'utilisation de votre adresse e-mail",
         [
-            "Bonjour,",
+            greeting(),
             "Quelqu'un a demandé à utiliser votre adresse e-mail comme identifiant d'un autre compte de "
             "l'espace locataire de l'Office Public de l'Habitat d'Aubervilliers. Cette adresse étant déjà "
             "associée à votre compte, aucune modification n'a été faite.",
@@ -107,14 +125,14 @@ def change_requested_email(account: Account, new_email: str) -> Email:
     return compose(
         "Demande de changement de votre adresse e-mail",
         [
-            greeting(account),
-            f"Une demande de changement de l'adresse e-mail de votre espace locataire a été faite le "
-            f"{clock.now().strftime('%d/%m/%Y à %H:%M (UTC)')}. Nouvelle adresse demandée : {new_email}.",
+            holder_greeting(account),
+            f"Une demande de changement de l'adresse e-mail de votre espace locataire a été faite "
+            f"{now_fr()}. Nouvelle adresse demandée : {new_email}.",
             "Le changement ne prendra effet que lorsque le lien envoyé à la nouvelle adresse aura été "
             "utilisé. D'ici là, vous continuez à vous connecter avec votre adresse actuelle.",
             "Si vous n'êtes pas à l'origine de cette demande, quelqu'un connaît sans doute votre mot de "
             "passe : changez-le tout de suite dans l'application (Mon compte, « Modifier mon mot de "
-            "passe ») ou avec « Mot de passe oublié », puis contactez l'Office. La demande expirera "
+            f"passe ») ou avec « Mot de passe oublié », puis {contact_office()}. La demande expirera "
             "d'elle-même dans 24 heures.",
         ],
         to=account.email,
@@ -125,27 +143,26 @@ def email_changed_email(account: Account, new_email: str) -> Email:
     return compose(
         "Votre adresse e-mail a été modifiée",
         [
-            greeting(account),
+            holder_greeting(account),
             f"L'adresse e-mail de votre espace locataire a été remplacée par {new_email}. "
             "C'est désormais elle qui vous sert d'identifiant ; cette adresse-ci ne recevra plus nos messages.",
-            "Si vous n'êtes pas à l'origine de ce changement, contactez l'Office au plus vite.",
+            f"Si vous n'êtes pas à l'origine de ce changement, {contact_office()} au plus vite.",
         ],
         to=account.email,
     )
 
 
 def password_changed_email(account: Account) -> Email:
-    when = clock.now().strftime("%d/%m/%Y à %H:%M (UTC)")
     return compose(
         "Votre mot de passe a été modifié",
         [
-            greeting(account),
+            holder_greeting(account),
             f"Le mot de passe de votre espace locataire de l'Office Public de l'Habitat d'Aubervilliers "
-            f"a été modifié le {when}.",
+            f"a été modifié {now_fr()}.",
             "Par sécurité, toutes vos sessions ouvertes ont été fermées : reconnectez-vous sur vos "
             "autres appareils avec votre nouveau mot de passe.",
             "Si vous n'êtes pas à l'origine de cette modification, utilisez immédiatement « Mot de passe "
-            "oublié » dans l'application pour en choisir un nouveau, puis contactez l'Office.",
+            f"oublié » dans l'application pour en choisir un nouveau, puis {contact_office()}.",
         ],
         to=account.email,
     )
@@ -155,13 +172,13 @@ def account_deleted_email(account: Account) -> Email:
     return compose(
         "Votre compte a été supprimé",
         [
-            greeting(account),
+            holder_greeting(account),
             "Votre compte de l'espace locataire de l'Office Public de l'Habitat d'Aubervilliers a été "
             "supprimé à votre demande : vos identifiants, votre adresse e-mail et vos sessions ont été effacés.",
             "Votre dossier de locataire, vos avis d'échéance, vos quittances et vos paiements restent "
             "conservés par l'Office, comme la loi l'exige.",
             "Vous pouvez créer un nouveau compte à tout moment avec votre numéro d'intitulé.",
-            "Si vous n'êtes pas à l'origine de cette suppression, contactez l'Office.",
+            f"Si vous n'êtes pas à l'origine de cette suppression, {contact_office()}.",
         ],
         to=account.email,
     )
@@ -171,7 +188,7 @@ def reset_link_email(account: Account, url: str) -> Email:
     return compose(
         "Réinitialisation de votre mot de passe",
         [
-            f"Bonjour {account.first_name},".replace(" ,", ","),
+            holder_greeting(account),
             "Vous avez demandé à réinitialiser le mot de passe de votre compte Mon espace locataire. "
             "Pour choisir un nouveau mot de passe, cliquez sur le bouton ci-dessous.",
         ],
@@ -190,13 +207,12 @@ def password_reset_email(account: Account) -> Email:
     return compose(
         "Votre mot de passe a été modifié",
         [
-            f"Bonjour {account.first_name},".replace(" ,", ","),
-            f"Le mot de passe de votre compte Mon espace locataire a été modifié le "
-            f"{clock.now().strftime('%d/%m/%Y à %H:%M')} (heure UTC).",
+            holder_greeting(account),
+            f"Le mot de passe de votre compte Mon espace locataire a été modifié {now_fr()}.",
             "Par sécurité, vous avez été déconnecté de tous vos appareils : connectez-vous à nouveau "
             "avec votre nouveau mot de passe.",
             "Si vous n'êtes pas à l'origine de ce changement, réinitialisez immédiatement votre mot de passe "
-            "depuis l'application (« Mot de passe oublié ») et contactez l'Office.",
+            f"depuis l'application (« Mot de passe oublié ») et {contact_office()}.",
         ],
         to=account.email,
     )

@@ -45,6 +45,16 @@ class Account:
     session_generation: int = 0
 
 
+def credentials_fingerprint(account: Account) -> str:
+    """What a reset link is bound to: the account's e-mail and password as they were when it
+    was sent. A link whose fingerprint no longer matches is dead (``token_invalid``), whatever
+    transaction forgot to void it (contract section 3)."""
+    import hashlib
+
+    basis = f"{account.account_id}|{account.email}|{account.password_hash}"
+    return hashlib.sha256(basis.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
 def pending_expired(account: Account, now: float) -> bool:
     """Is this a pending account past its ``pending_expires_at`` (7 days after registration)?
 

@@ -29,7 +29,7 @@ def confirm_email_page(raw_token: str | None) -> Response:
         title = "Lien expiré" if isinstance(exc, errors.TokenExpired) else "Lien non valide"
         return page(
             title,
-            f'<p class="error">{escape(exc.title)}</p>'
+            f'<p class="error" role="alert">{escape(exc.title)}</p>'
             "<p>Pour changer votre adresse e-mail, refaites la demande depuis l'application "
             "Mon espace locataire, dans « Mon compte ». Un nouveau lien vous sera envoyé.</p>",
             status=exc.status,
@@ -44,7 +44,7 @@ def confirm_email_page(raw_token: str | None) -> Response:
         "reste votre identifiant tant que la nouvelle n'a pas été confirmée.</p>"
         "<p>Sur votre téléphone, ouvrez l'e-mail reçu et touchez le bouton « Confirmer ma nouvelle "
         "adresse » : l'application s'ouvrira et confirmera le changement.</p>"
-        f'<p><a href="{escape(app_link)}">Ouvrir dans l\'application</a></p>'
+        f'<p><a class="button" href="{escape(app_link)}">Ouvrir dans l\'application</a></p>'
         "<p class=\"hint\">Ce lien est valable 24 heures et ne peut servir qu'une fois. Si vous n'êtes "
         "pas à l'origine de cette demande, ignorez-le : rien ne sera modifié.</p>",
     )

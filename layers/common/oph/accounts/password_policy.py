@@ -28,6 +28,7 @@ CLASSES_MESSAGE = (
     "Le mot de passe doit contenir au moins trois types de caractères parmi : "
     "majuscules, minuscules, chiffres et caractères spéciaux."
 )
+CONTROL_MESSAGE = "Le mot de passe ne doit pas contenir de caractères de contrôle (tabulation, retour à la ligne…)."
 COMMON_MESSAGE = "Ce mot de passe est trop courant et facile à deviner : choisissez-en un autre."
 PERSONAL_MESSAGE = (
     "Le mot de passe ne doit contenir ni votre nom, ni votre prénom, ni votre numéro d'intitulé, "
@@ -113,6 +114,9 @@ def check_password(password: str, *, personal_words: Sequence[str] = ()) -> str 
     ``personal_words``: the holder's first name, last name, tenant number and e-mail (or its
     local part); compound names are split here, so callers pass the names as recorded.
     """
+    password = unicodedata.normalize("NFKC", password)  # as it is hashed (passwords.normalize_password)
+    if any(unicodedata.category(c) == "Cc" for c in password):
+        return CONTROL_MESSAGE
     if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
         return LENGTH_MESSAGE
     classes = sum(
@@ -120,7 +124,7 @@ def check_password(password: str, *, personal_words: Sequence[str] = ()) -> str 
             any(c.isupper() for c in password),
             any(c.islower() for c in password),
             any(c.isdigit() for c in password),
-            any(not c.isalnum() for c in password),
+            any(not c.isalnum() and not c.isspace() for c in password),  # a space is not "special"
         )
     )
     if classes < 3:

@@ -12,7 +12,6 @@ the holder by e-mail.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -20,7 +19,8 @@ from oph.accounts import login_lock
 from oph.accounts import token_store as tokens
 from oph.accounts.account_store import account_store
 from oph.accounts.mails import password_reset_email, reset_link_email
-from oph.accounts.model import ACTIVE, PENDING, Account, pending_expired, personal_words
+from oph.accounts.model import ACTIVE, PENDING, Account, credentials_fingerprint, pending_expired, personal_words
+from oph.accounts.no_enumeration import uniform_duration
 from oph.accounts.password_policy import check_password
 from oph.accounts.passwords import hash_password
 from oph.accounts.token_store import token_store
@@ -31,14 +31,11 @@ from oph.platform.observability import count, get_logger
 from oph.platform.rate_limit_store import RateLimiter, hashed
 from oph.platform.settings import get_settings
 from oph.platform.transaction import RaceLost, Transaction
-from oph.platform.validation import normalize_email
+from oph.platform.validation import require_email_length
 
 RESET_TTL = 3600
 LINKS_PER_HOUR = 5
 RESET_LIMIT_NAME = "reset_password"
-# Every forgot request lasts at least this long, so the mail sent for a known address
-# cannot be told apart from the nothing done for an unknown one.
-MIN_FORGOT_SECONDS = 0.4
 
 
 @dataclass(frozen=True)
@@ -48,13 +45,9 @@ class ResetOutcome:
 
 def request_reset(email: str) -> None:
     """POST /v1/auth/password/forgot: always the same 202, in the same time."""
-    started = time.monotonic()
-    try:
-        _request_reset(normalize_email(email))
-    finally:
-        left = MIN_FORGOT_SECONDS - (time.monotonic() - started)
-        if left > 0:
-            time.sleep(left)
+    normalized = require_email_length(email)
+    with uniform_duration():
+        _request_reset(normalized)
 
 
 def _request_reset(email: str) -> None:
@@ -69,7 +62,8 @@ def _request_reset(email: str) -> None:
     if account is None or account.status != ACTIVE or count_so_far >= LINKS_PER_HOUR:
         return
     limiter.hit(RESET_LIMIT_NAME, key, 3600)
-    raw = token_store().issue(tokens.RESET_PASSWORD, account.account_id, RESET_TTL)
+    fingerprint = {"credentials": credentials_fingerprint(account)}
+    raw = token_store().issue(tokens.RESET_PASSWORD, account.account_id, RESET_TTL, data=fingerprint)
     url = get_settings().link(f"/links/reset-password?token={quote(raw)}")
     _send(reset_link_email(account, url))
     count("PasswordResetLinksSent")
@@ -95,10 +89,10 @@ def _send(message: Email) -> None:
 
 def check_reset_token(raw: str) -> Account:
     """The account a reset link belongs to, without consuming it (the page's GET)."""
-    token = token_store().peek(tokens.RESET_PASSWORD, raw or "")
-    account = account_store().get(token.subject)
-    if account is None or account.status != ACTIVE:
-        raise TokenInvalid()
+    _, account, error = _reset_target(raw)
+    if error is not None:
+        raise error
+    assert account is not None
     return account
 
 
@@ -109,8 +103,10 @@ def _reset_target(raw: str) -> tuple[tokens.Token | None, Account | None, TokenI
     except (TokenInvalid, TokenExpired) as exc:
         return None, None, exc
     account = account_store().get(token.subject)
-    if account is None or account.status != ACTIVE:
+    if account is None or account.status != ACTIVE or account.disabled:
         return token, account, TokenInvalid()
+    if token.data.get("credentials") != credentials_fingerprint(account):
+        return token, account, TokenInvalid()  # the e-mail or the password changed since it was sent
     return token, account, None
 
 
@@ -131,9 +127,10 @@ def reset_password(raw: str, password: str, confirmation: str) -> ResetOutcome:
     assert token is not None and account is not None
     new_hash = hash_password(password)
     # token_invalid: used, superseded or account gone meanwhile.
-    change = account_store().reset_password_item(account.account_id, new_hash, clock.iso_instant(), TokenInvalid)
+    change = account_store().reset_password_item(account, new_hash, clock.iso_instant(), TokenInvalid)
+    voided = token_store().void_account_links_items(account.account_id, consumed=tokens.RESET_PASSWORD)
     try:
-        Transaction(token_store().consume_items(token), change).commit()
+        Transaction(token_store().consume_items(token), change, voided).commit()
     except RaceLost:
         raise ServiceUnavailable() from None
     # The link proves control of the address: the holder may log in straight away. The reset

@@ -9,9 +9,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import unicodedata
 from functools import cache
 
 from oph.platform.settings import get_settings
+
+
+def normalize_password(password: str) -> str:
+    """Unicode NFKC (contract section 2): one password however a keyboard composes it ("é"
+    typed as one character or as "e" + accent, full-width letters, ligatures)."""
+    return unicodedata.normalize("NFKC", password)
 
 
 def _prehash(password: str) -> bytes:
@@ -21,14 +28,20 @@ def _prehash(password: str) -> bytes:
 def hash_password(password: str) -> str:
     import bcrypt
 
-    return bcrypt.hashpw(_prehash(password), bcrypt.gensalt(rounds=get_settings().bcrypt_cost)).decode()
+    return bcrypt.hashpw(
+        _prehash(normalize_password(password)), bcrypt.gensalt(rounds=get_settings().bcrypt_cost)
+    ).decode()
 
 
 def verify_password(password: str, password_hash: str) -> bool:
+    """Checks the NFKC form; a hash made before passwords were normalised was made from the
+    raw form, so that one is tried too when it differs (one more bcrypt only for those)."""
     import bcrypt
 
+    normalized = normalize_password(password)
+    candidates = [normalized] if normalized == password else [normalized, password]
     try:
-        return bcrypt.checkpw(_prehash(password), password_hash.encode())
+        return any(bcrypt.checkpw(_prehash(candidate), password_hash.encode()) for candidate in candidates)
     except ValueError:
         return False
 

@@ -16,7 +16,7 @@ from oph.accounts.account_store import account_store
 from oph.accounts.mails import account_deleted_email, password_changed_email
 from oph.accounts.model import DEFAULT_PREFERENCES, Account, personal_words
 from oph.accounts.password_policy import check_password
-from oph.accounts.passwords import hash_password, verify_password
+from oph.accounts.passwords import hash_password, normalize_password, verify_password
 from oph.accounts.token_store import token_store
 from oph.platform import clock
 from oph.platform.errors import CurrentPasswordInvalid, FieldErrors, ServiceUnavailable, Unauthorized
@@ -67,10 +67,18 @@ def account_view(account: Account) -> dict[str, Any]:
 
 
 def verify_current_password(account: Account, current_password: str) -> None:
-    """403 ``current_password_invalid`` on a wrong password, counted toward login throttling."""
+    """403 ``current_password_invalid`` on a wrong password; obeys the login lock.
+
+    A route that checks a current password (e-mail change, password change, deletion,
+    direct debit) is a login attempt by another door: while the address is locked it answers
+    429 with ``Retry-After`` BEFORE looking at the password (contract section 3), so a stolen
+    access token cannot be used to guess it; the attempt is charged like a login's
+    (:func:`oph.accounts.login_lock.begin_attempt`) and a right password resets the count.
+    """
+    login_lock.begin_attempt(account.email)
     if verify_password(current_password, account.password_hash):
+        login_lock.reset(account.email)
         return
-    login_lock.record_failure(account.email)
     count("CurrentPasswordRefused")
     raise CurrentPasswordInvalid()
 
@@ -116,6 +124,8 @@ def update_preferences(account: Account, changes: dict[str, bool]) -> dict[str, 
 
 # -- password change -----------------------------------------------------------------------
 
+SAME_PASSWORD = "Le nouveau mot de passe doit être différent du mot de passe actuel."
+
 
 def change_password(account: Account, current_password: str, new_password: str, confirmation: str) -> dict[str, Any]:
     """Check, store, revoke every earlier token, and open a fresh session (the login body)."""
@@ -123,6 +133,11 @@ def change_password(account: Account, current_password: str, new_password: str, 
     explanation = check_password(new_password, personal_words=personal_words(account))
     if explanation:
         problems.add("new_password", "password_policy", explanation)
+    elif normalize_password(new_password) == normalize_password(current_password):
+        # Compared with the password the form gives as current, not with the stored hash: a
+        # stolen access token must not turn this 422 into a way to test guesses of the real
+        # one (a wrong current password still gets its 403, then the login lock).
+        problems.add("new_password", "password_policy", SAME_PASSWORD)
     if confirmation != new_password:
         problems.add("new_password_confirmation", "mismatch")
     problems.raise_if_any()  # validation (422) comes before the current password (403)
@@ -137,7 +152,7 @@ def change_password(account: Account, current_password: str, new_password: str, 
     session_writes, body = sessions.new_session_items(account.account_id, generation + 1)
     change = account_store().change_password_item(account, new_hash, clock.iso_instant(), fails_with=Unauthorized)
     try:
-        Transaction(change, session_writes).commit()
+        Transaction(change, session_writes, token_store().void_account_links_items(account.account_id)).commit()
     except Unauthorized:
         # Changed by a concurrent request: another password change answers 403 as before; a
         # revocation (disabling, deletion, a reset) means this token is dead.

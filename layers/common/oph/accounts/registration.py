@@ -1,10 +1,7 @@
 """Registration use cases: the app's "Inscription étape 1/2", "étape 2/2" and the e-mail link.
 
-Step 1 (:func:`start_registration`) checks the holder against the office's records (see
-``oph.tenancy.model``: forgiving about form, strict about substance) and hands out a registration
-token (30 minutes, subject = holder id, only accepted by step 2). Failures are counted per
-numéro d'intitulé (tenant number) and per client IP; past the limits every step-1 attempt is
-refused with 429 until the window ends, correct ones included.
+Step 1 lives in :mod:`oph.accounts.identity_check` (the holder matched against the office's
+records, and its throttling); it hands out the registration token step 2 takes.
 
 Step 2 (:func:`register`) creates a pending account. The account and its two uniqueness items
 (see :mod:`oph.accounts.account_store`), the consumption of the registration token, the
@@ -28,7 +25,6 @@ hour per address; the auth function uses it too (forgotten password of a pending
 from __future__ import annotations
 
 import random
-import re
 import time
 import uuid
 from typing import Any
@@ -38,6 +34,7 @@ from oph.accounts.account_store import account_store
 from oph.accounts.addresses import email_owner
 from oph.accounts.mails import duplicate_notice, verification_email
 from oph.accounts.model import ACTIVE, PENDING, Account, pending_expired
+from oph.accounts.no_enumeration import uniform_duration
 from oph.accounts.password_policy import check_password
 from oph.accounts.passwords import hash_password
 from oph.accounts.token_store import Token, token_store
@@ -45,31 +42,20 @@ from oph.platform import clock
 from oph.platform.errors import (
     AccountExists,
     FieldErrors,
-    IdentityMismatch,
     ServiceUnavailable,
     TokenExpired,
     TokenInvalid,
-    TooManyRequests,
 )
 from oph.platform.mail import Email, get_mailer
 from oph.platform.observability import count, get_logger
-from oph.platform.rate_limit_store import RateLimiter, hashed
+from oph.platform.rate_limit_store import hashed, rate_limiter
 from oph.platform.transaction import RaceLost, Transaction, Write
-from oph.platform.validation import is_valid_date, is_valid_email, normalize_email
-from oph.tenancy.model import Holder, normalize_tenant_number
-from oph.tenancy.store import tenancy_store
+from oph.platform.validation import is_valid_email, normalize_email, require_email_length
 
 TERMS_VERSION = "2024-01"  # version of the CGU the tenant accepts at step 2
 
-REGISTRATION_TTL = 30 * 60
 VERIFY_TTL = 24 * 3600
 PENDING_TTL = 7 * 24 * 3600
-
-FAILURE_WINDOW = 3600
-TENANT_FAILURE_LIMIT = 10
-IP_FAILURE_LIMIT = 50
-TENANT_FAILURES = "reg-identity-tenant"
-IP_FAILURES = "reg-identity-ip"
 
 RESEND_WINDOW = 3600
 RESEND_LIMIT = 5
@@ -77,30 +63,12 @@ RESENDS = "reg-resend"
 
 WRITE_ATTEMPTS = 8  # fresh reads and a new transaction after a lost race
 
-_TENANT_NUMBER = re.compile(r"[0-9A-Z]{1,32}")
-
 EMAIL_INVALID = "L'adresse e-mail n'est pas valide."
 EMAIL_MISMATCH = "La confirmation ne correspond pas à l'adresse e-mail saisie."
 PASSWORD_MISMATCH = "La confirmation ne correspond pas au mot de passe saisi."
-BIRTH_DATE_INVALID = "La date de naissance doit être une date au format AAAA-MM-JJ."
 
 
 # ---------------------------------------------------------------- input checks
-def _check_identity_fields(tenant_number: str, last_name: str, first_name: str, birth_date: str) -> None:
-    problems = FieldErrors()
-    for field, value in (
-        ("tenant_number", tenant_number),
-        ("last_name", last_name),
-        ("first_name", first_name),
-        ("birth_date", birth_date),
-    ):
-        if not value.strip():
-            problems.add(field, "required")
-    if birth_date.strip() and not is_valid_date(birth_date.strip()):
-        problems.add("birth_date", "invalid_format", BIRTH_DATE_INVALID)
-    problems.raise_if_any()
-
-
 def registration_problems(
     *,
     email: str,
@@ -127,56 +95,6 @@ def registration_problems(
     if accept_terms is not True:
         problems.add("accept_terms", "terms_not_accepted")
     return problems
-
-
-# ---------------------------------------------------------------- step 1
-def start_registration(
-    tenant_number: str, last_name: str, first_name: str, birth_date: str, *, client_ip: str
-) -> dict[str, Any]:
-    """Match the holder; 200 body with a registration token, or a typed error."""
-    _check_identity_fields(tenant_number, last_name, first_name, birth_date)
-    number = normalize_tenant_number(tenant_number)
-    limiter = RateLimiter()
-    tenant_key, ip_key = hashed(number), hashed(client_ip or "unknown")
-    # Both windows are read on every attempt, and the records are read the same way whatever
-    # turns out to be wrong: one answer and the same work for every cause of a mismatch.
-    waits = [
-        left
-        for (failures, left), limit in (
-            (limiter.current(TENANT_FAILURES, tenant_key), TENANT_FAILURE_LIMIT),
-            (limiter.current(IP_FAILURES, ip_key), IP_FAILURE_LIMIT),
-        )
-        if failures >= limit
-    ]
-    if waits:
-        raise TooManyRequests(retry_after=max(waits))
-    lookup = number if _TENANT_NUMBER.fullmatch(number) else "-"  # never a key DynamoDB refuses
-    holders = tenancy_store().list_holders(lookup)
-    matching = [h for h in holders if h.matches(last_name, first_name, birth_date.strip())]
-    if not matching:
-        limiter.hit(TENANT_FAILURES, tenant_key, FAILURE_WINDOW)
-        limiter.hit(IP_FAILURES, ip_key, FAILURE_WINDOW)
-        raise IdentityMismatch()
-    holder = matching[0]
-    existing = account_store().get_by_holder(holder.holder_id)
-    if existing is not None and existing.status == ACTIVE:
-        raise AccountExists()
-    raw = token_store().issue(tokens.REGISTRATION, holder.holder_id, REGISTRATION_TTL, data=_holder_data(holder))
-    return {
-        "registration_token": raw,
-        "expires_in": REGISTRATION_TTL,
-        "first_name": holder.first_name,
-        "last_name": holder.last_name,
-    }
-
-
-def _holder_data(holder: Holder) -> dict[str, str]:
-    return {
-        "tenant_number": normalize_tenant_number(holder.tenant_number),
-        "last_name": holder.last_name,
-        "first_name": holder.first_name,
-        "birth_date": holder.birth_date,
-    }
 
 
 # ---------------------------------------------------------------- step 2
@@ -362,7 +280,12 @@ def resend_verification(email: str) -> None:
     ``RESEND_LIMIT`` an hour per address. Also used by the forgotten-password route for
     pending accounts, so both share the same budget.
     """
-    normalized = normalize_email(email)
+    normalized = require_email_length(email)
+    with uniform_duration():  # a pending address must not answer slower than an unknown one
+        _resend(normalized)
+
+
+def _resend(normalized: str) -> None:
     if not is_valid_email(normalized):
         return
     account = account_store().get_by_email(normalized)
@@ -370,7 +293,7 @@ def resend_verification(email: str) -> None:
         return
     if pending_expired(account, clock.now_ts()):
         return  # expired: the address is released, a new registration is needed
-    if RateLimiter().hit(RESENDS, hashed(normalized), RESEND_WINDOW) > RESEND_LIMIT:
+    if rate_limiter().hit(RESENDS, hashed(normalized), RESEND_WINDOW) > RESEND_LIMIT:
         return
     try:
         send_verification(account)

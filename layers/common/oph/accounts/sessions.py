@@ -40,7 +40,7 @@ from oph.platform.errors import (
 )
 from oph.platform.observability import count, get_logger
 from oph.platform.transaction import RaceLost, Transaction, Write
-from oph.platform.validation import normalize_email
+from oph.platform.validation import require_email_length
 
 REFRESH_TTL = 30 * 24 * 3600
 MAX_REFRESH_TOKEN_LENGTH = 512
@@ -171,7 +171,7 @@ def login(email: str, password: str) -> dict[str, Any]:
     Every path spends exactly one bcrypt check (a dummy one for an unknown e-mail) and the
     same reads, so neither the answer nor its timing tells whether the e-mail has an account.
     """
-    key = normalize_email(email)
+    key = require_email_length(email)
     login_lock.begin_attempt(key)
     accounts = account_store()
     account = accounts.get_by_email(key) if key else None

@@ -2,7 +2,10 @@
 
 The secret is JSON ``{"kid", "key"}`` plus, during a rotation, ``{"previous_kid",
 "previous_key"}``. It is cached for 5 minutes per container, so a rotation is picked up
-within 5 minutes.
+within 5 minutes for signing; a token signed with a ``kid`` this container does not know yet
+(another container already signs with the rotated key) makes it re-read the secret at once,
+at most once a minute (:meth:`SigningKeyStore.refreshed_keys`), instead of refusing the token
+for up to 5 minutes.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from oph.platform.provider import Provider
 from oph.platform.settings import get_settings
 
 SECRET_CACHE_SECONDS = 300
+UNKNOWN_KID_REFRESH_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -30,11 +34,18 @@ class SigningKeys:
 
 class SigningKeyStore:
     def keys(self) -> SigningKeys:
-        data = secrets.json_secret(get_settings().jwt_secret_arn, max_age=SECRET_CACHE_SECONDS)
-        previous = {}
-        if data.get("previous_kid") and data.get("previous_key"):
-            previous[str(data["previous_kid"])] = str(data["previous_key"]).encode()
-        return SigningKeys(str(data["kid"]), str(data["key"]).encode(), previous)
+        return _keys(secrets.json_secret(get_settings().jwt_secret_arn, max_age=SECRET_CACHE_SECONDS))
+
+    def refreshed_keys(self) -> SigningKeys:
+        """Read the secret again unless it was read less than a minute ago."""
+        return _keys(secrets.refresh(get_settings().jwt_secret_arn, min_interval=UNKNOWN_KID_REFRESH_SECONDS))
+
+
+def _keys(data: dict[str, object]) -> SigningKeys:
+    previous = {}
+    if data.get("previous_kid") and data.get("previous_key"):
+        previous[str(data["previous_kid"])] = str(data["previous_key"]).encode()
+    return SigningKeys(str(data["kid"]), str(data["key"]).encode(), previous)
 
 
 signing_key_store: Provider[SigningKeyStore] = Provider(SigningKeyStore)

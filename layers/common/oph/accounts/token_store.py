@@ -32,6 +32,10 @@ REGISTRATION = "registration"  # step 1 -> step 2, 30 minutes
 VERIFY_EMAIL = "verify_email"  # account activation link, 24 hours
 RESET_PASSWORD = "reset_password"  # forgotten password link, 1 hour
 CHANGE_EMAIL = "change_email"  # new e-mail confirmation link, 24 hours
+# Links that act on an account's credentials: a password change or reset, an e-mail change,
+# a deletion and a disabling void every outstanding one, in the same transaction as the change
+# (contract section 3), so whoever still reads an old mailbox cannot use them afterwards.
+ACCOUNT_CHANGE_LINKS = (RESET_PASSWORD, CHANGE_EMAIL)
 
 
 def hash_token(raw: str) -> str:
@@ -139,6 +143,15 @@ class TokenStore:
         """Transaction items voiding every outstanding token of (kind, subject)."""
         request = {"Delete": {"TableName": self.table, "Key": _pointer_key(kind, subject)}}
         return [dynamo.write("token.revoke", request)]
+
+    def void_account_links_items(self, account_id: str, *, consumed: str | None = None) -> list[Write]:
+        """Void the account's outstanding reset and confirm-email links (``ACCOUNT_CHANGE_LINKS``),
+        except the kind whose token the same transaction consumes (one item per key)."""
+        writes: list[Write] = []
+        for kind in ACCOUNT_CHANGE_LINKS:
+            if kind != consumed:
+                writes += self.revoke_items(kind, account_id)
+        return writes
 
     def withdraw_item(self, kind: str, subject: str, token_hash: str, fails_with: ErrorSpec = None) -> Write:
         """Void the token ``token_hash`` if it is still the current one of (kind, subject)."""

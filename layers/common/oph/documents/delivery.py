@@ -17,11 +17,11 @@ from typing import Any
 
 from oph.accounts.account_store import account_store
 from oph.accounts.model import ACTIVE, Account
+from oph.documents.mails import notice_email
 from oph.documents.model import NOTICE, Document
 from oph.documents.store import document_store
 from oph.platform import clock
-from oph.platform.french import date_fr, euros, period_label
-from oph.platform.mail import compose, get_mailer
+from oph.platform.mail import get_mailer
 from oph.platform.observability import count
 from oph.tenancy.model import Addressee
 from oph.tenancy.store import tenancy_store
@@ -125,19 +125,3 @@ def notify(document: Document, holder: Any, account: Account) -> bool:
         raise
     count("NoticeEmailsSent")
     return True
-
-
-def notice_email(document: Document, account: Account) -> Any:
-    period = period_label(str(document.period))
-    name = f"{account.first_name} {account.last_name}".strip()
-    return compose(
-        f"Votre avis d'échéance de {period} est disponible",
-        [
-            f"Bonjour {name}," if name else "Bonjour,",
-            f"Votre avis d'échéance de {period} est disponible dans l'application Mon espace locataire, "
-            "rubrique « Mes documents ».",
-            f"Montant à payer : {euros(int(document.amount_due_cents or 0))}, avant le {date_fr(str(document.due_date))}.",
-            "Vous pouvez le régler en ligne par carte bancaire, sans frais, depuis l'application.",
-        ],
-        to=account.email,
-    )

@@ -18,7 +18,8 @@ from oph.tenancy.model import normalize_tenant_number
 
 TENANTS = "tenants"
 NOTICES = "notices"
-KINDS = (TENANTS, NOTICES)
+MOVEMENTS = "movements"
+KINDS = (TENANTS, NOTICES, MOVEMENTS)
 
 TENANT_COLUMNS = (
     "tenant_number",
@@ -44,7 +45,9 @@ NOTICE_COLUMNS = (
     "balance",
     "balance_date",
 )
-COLUMNS = {TENANTS: TENANT_COLUMNS, NOTICES: NOTICE_COLUMNS}
+MOVEMENT_COLUMNS = ("tenant_number", "date", "label", "amount", "reference")
+COLUMNS = {TENANTS: TENANT_COLUMNS, NOTICES: NOTICE_COLUMNS, MOVEMENTS: MOVEMENT_COLUMNS}
+REFERENCE_MAX = 100  # characters of a movement's reference (it is part of the item's key)
 CATEGORIES = ("rent", "charges", "aid", "other")
 
 _AMOUNT = re.compile(r"^([+-]?)(\d+)(?:[.,](\d{1,2}))?$")
@@ -124,10 +127,10 @@ def parse_tenant_number(text: str) -> str:
     return value
 
 
-def _required(values: dict[str, str], column: str, what: str) -> str:
+def _required(values: dict[str, str], column: str, what: str, *, feminine: bool = False) -> str:
     value = values.get(column, "").strip()
     if not value:
-        raise RowRejected(f"{what} manquant.")
+        raise RowRejected(f"{what} manquant{'e' if feminine else ''}.")
     return value
 
 
@@ -185,6 +188,25 @@ class NoticeRow:
         return (self.tenant_number, self.period)
 
 
+@dataclass(frozen=True)
+class MovementRow:
+    line: int
+    tenant_number: str
+    date: str
+    label: str
+    amount_cents: int
+    reference: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """What identifies the movement: a reference is unique within a tenancy (section 8)."""
+        return (self.tenant_number, self.reference)
+
+    @property
+    def values(self) -> tuple[str, str, int]:
+        return (self.date, self.label, self.amount_cents)
+
+
 def tenant_row(line: int, values: dict[str, str], today: str) -> TenantRow:
     number = parse_tenant_number(values.get("tenant_number", ""))
     last_name = _required(values, "last_name", "Nom (last_name)")
@@ -216,9 +238,13 @@ def tenant_row(line: int, values: dict[str, str], today: str) -> TenantRow:
 
 def notice_row(line: int, values: dict[str, str]) -> NoticeRow:
     number = parse_tenant_number(values.get("tenant_number", ""))
-    period = parse_period(_required(values, "period", "Période (period)"))
-    issue_date = parse_date(_required(values, "issue_date", "Date d'émission (issue_date)"), "Date d'émission")
-    due_date = parse_date(_required(values, "due_date", "Date limite (due_date)"), "Date limite de paiement")
+    period = parse_period(_required(values, "period", "Période (period)", feminine=True))
+    issue_date = parse_date(
+        _required(values, "issue_date", "Date d'émission (issue_date)", feminine=True), "Date d'émission"
+    )
+    due_date = parse_date(
+        _required(values, "due_date", "Date limite (due_date)", feminine=True), "Date limite de paiement"
+    )
     label = _required(values, "label", "Libellé (label)")
     category = values.get("category", "").strip().lower()
     if category not in CATEGORIES:
@@ -232,6 +258,20 @@ def notice_row(line: int, values: dict[str, str]) -> NoticeRow:
         raise RowRejected("La date limite de paiement précède la date d'émission.")
     balance_cents, balance_date = _balance(values)
     return NoticeRow(line, number, period, issue_date, due_date, label, category, amount, balance_cents, balance_date)
+
+
+def movement_row(line: int, values: dict[str, str]) -> MovementRow:
+    """A movements file's row (contract section 8): the label is kept as the office wrote it."""
+    number = parse_tenant_number(values.get("tenant_number", ""))
+    day = parse_date(_required(values, "date", "Date (date)", feminine=True))
+    label = _required(values, "label", "Libellé (label)")
+    amount = parse_amount(_required(values, "amount", "Montant (amount)"))
+    reference = values.get("reference", "").strip()
+    if not reference:
+        raise RowRejected("Référence (reference) manquante : chaque mouvement doit avoir la sienne.")
+    if len(reference) > REFERENCE_MAX:
+        raise RowRejected(f"Référence trop longue ({REFERENCE_MAX} caractères au plus).")
+    return MovementRow(line, number, day, label, amount, reference)
 
 
 @dataclass

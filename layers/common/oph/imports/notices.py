@@ -5,7 +5,9 @@ Its index item (id derived from tenant number and period) is created only if new
 ``documents_created`` counts the notices this import really created and importing the same
 file again creates nothing. Rendering the PDFs and e-mailing the holders happen in the notice
 worker (SQS, batches of tenants), so a 150,000-row file stays within the import function's
-time. Rows of an unknown tenant number are rejected: a document must live under a tenancy the
+time. A balance of a tenancy that has account movements is still recorded, and listed in the
+report's ``warnings`` when it disagrees with the movements on its date
+(:func:`oph.imports.movements.check_balances`). Rows of an unknown tenant number are rejected: a document must live under a tenancy the
 office has imported. If one line of a notice is invalid the whole notice is held back (its
 other rows are rejected with a reason naming that line): a notice with a missing line would
 show a wrong total, and a published notice is never replaced.
@@ -14,11 +16,13 @@ show a wrong total, and a published notice is never replaced.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from oph.documents.model import NOTICE, Document, tenant_prefix
 from oph.documents.store import document_store
 from oph.imports.csv_format import NoticeRow, RowRejected, notice_row, parse_period, parse_tenant_number
+from oph.imports.movements import BalanceClaim, check_balances
 from oph.imports.notice_batches import notice_messages
 from oph.imports.parallel_writes import in_parallel
 from oph.imports.report import STORE_FAILURE, Report
@@ -209,11 +213,24 @@ def import_notices(rows: list[tuple[int, dict[str, str]]], report: Report) -> No
     drop_unknown_tenants(notices, imported, report)
     tenancies = {number: found.tenancy for number, found in imported.items()}
     save_balances(notices, tenancies, report)
+    check_balances(balance_claims(notices.values()), report, tenancies)
     documents = [n.document(report.file, tenancies.get(n.tenant_number)) for n in notices.values()]
     to_render = create_documents(documents, notices, report)
     queue = import_store()
     for message in notice_messages(report.file, to_render, imported):
         queue.send_notices(message)
+
+
+def balance_claims(notices: Iterable[Notice]) -> list[BalanceClaim]:
+    """Each balance the file gives a tenancy, once, on the first line giving it."""
+    claims: dict[tuple[str, int, str], BalanceClaim] = {}
+    for notice in notices:
+        for row in notice.rows:
+            if row.balance_cents is not None and row.balance_date:
+                found = (row.tenant_number, row.balance_cents, row.balance_date)
+                if found not in claims or row.line < claims[found].line:
+                    claims[found] = BalanceClaim(row.line, *found)
+    return list(claims.values())
 
 
 def save_balances(notices: dict[NoticeKey, Notice], tenancies: dict[str, Tenancy], report: Report) -> None:

@@ -1,5 +1,7 @@
-"""The report of one admin import (contract section 5): what was read, accepted, rejected
-(each rejected line with its French reason) and how many notices were created.
+"""The report of one admin import (contract sections 5 and 8): what was read, accepted,
+rejected (each rejected line with its French reason), how many notices were created, and the
+warnings (accepted lines the office should look at, such as a balance that disagrees with the
+tenancy's movements), present in the report of every kind, possibly empty.
 
 The report is written twice: ``imports/reports/<name>.json`` (the contract's key: the latest
 import of that file name, its ``kind`` and ``file`` saying which) and
@@ -27,16 +29,20 @@ class Report:
     rows_accepted: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)
     documents_created: int = 0
+    warnings: list[tuple[int, str]] = field(default_factory=list)
     reason: str | None = None  # set when the whole file failed
 
     def reject(self, line: int, reason: str) -> None:
         self.rejected.append((line, reason))
 
+    def warn(self, line: int, reason: str) -> None:
+        self.warnings.append((line, reason))
+
     def fail(self, reason: str) -> None:
         """The whole file is unusable: nothing of it counts."""
         self.status, self.reason = "failed", reason
         self.rows_read = self.rows_accepted = self.documents_created = 0
-        self.rejected = []
+        self.rejected, self.warnings = [], []
 
     def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -48,6 +54,7 @@ class Report:
             "rows_rejected": len(self.rejected),
             "rejected": [{"line": line, "reason": reason} for line, reason in sorted(self.rejected)],
             "documents_created": self.documents_created,
+            "warnings": [{"line": line, "reason": reason} for line, reason in sorted(self.warnings)],
         }
         if self.reason is not None:
             body["reason"] = self.reason

@@ -1,6 +1,7 @@
-"""Admin imports (contract section 5): a CSV dropped under ``imports/<kind>/`` becomes holders,
-tenancies, balances and avis d'échéance (:mod:`oph.imports.tenants`,
-:mod:`oph.imports.notices`), and a report ``imports/reports/<name>.json``
+"""Admin imports (contract sections 5 and 8): a CSV dropped under ``imports/<kind>/`` becomes
+holders, tenancies, balances and avis d'échéance (:mod:`oph.imports.tenants`,
+:mod:`oph.imports.notices`) or the tenancies' account movements
+(:mod:`oph.imports.movements`), and a report ``imports/reports/<name>.json``
 (:mod:`oph.imports.report`).
 """
 
@@ -8,14 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from oph.imports.csv_format import TENANTS, FileRejected, split_rows
+from oph.imports.csv_format import MOVEMENTS, NOTICES, TENANTS, FileRejected, split_rows
+from oph.imports.movements import import_movements
 from oph.imports.notices import import_notices
 from oph.imports.report import Report, kind_of, report_keys
 from oph.imports.store import import_store
 from oph.imports.tenants import import_tenants
 from oph.platform.observability import count, get_logger
 
-UNKNOWN_FOLDER = "Dossier inconnu : déposez le fichier sous imports/tenants/ ou imports/notices/."
+UNKNOWN_FOLDER = "Dossier inconnu : déposez le fichier sous imports/tenants/, imports/notices/ ou imports/movements/."
+IMPORTERS = {TENANTS: import_tenants, NOTICES: import_notices, MOVEMENTS: import_movements}
 MISSING_FILE = "Fichier introuvable dans le compartiment (supprimé avant l'import ?)."
 
 
@@ -46,10 +49,7 @@ def import_bytes(data: bytes, kind: str, report: Report) -> None:
     report.rows_read = len(parsed.rows) + len(parsed.rejected)
     for line, reason in parsed.rejected:
         report.reject(line, reason)
-    if kind == TENANTS:
-        import_tenants(parsed.rows, report)
-    else:
-        import_notices(parsed.rows, report)
+    IMPORTERS[kind](parsed.rows, report)
     report.rows_accepted = report.rows_read - len(report.rejected)
 
 
@@ -65,5 +65,6 @@ def _record(report: Report) -> None:
             "rows_read": report.rows_read,
             "rows_rejected": len(report.rejected),
             "documents_created": report.documents_created,
+            "warnings": len(report.warnings),
         },
     )

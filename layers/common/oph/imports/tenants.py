@@ -3,18 +3,27 @@
 Holders are written in batches; each tenancy is upserted with its holders' names (for the
 notice worker) and its balance set with :meth:`TenancyStore.set_balance` (the later
 ``balance_date`` wins, the notices file on a tie). Co-holders' rows must repeat the same
-contract, address and balance: a row that differs from the first row of its tenancy is
-rejected, as is a holder listed twice.
+contract, third-party number, address and balance: a row that differs from the first row of
+its tenancy is rejected with a reason naming the fields that differ and both values, as is a
+holder listed twice.
+
+When a tenancy has account movements (contract section 8) its balance is theirs: the file's
+balance is still recorded (the snapshot), and one that disagrees with the movements' running
+balance on its date is listed in the report's ``warnings``
+(:func:`oph.imports.movements.warn_balance_mismatches`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from oph.imports.csv_format import RowRejected, TenantRow, tenant_row
+from oph.imports.movements import BalanceClaim, check_balances
 from oph.imports.parallel_writes import in_parallel
 from oph.imports.report import STORE_FAILURE, Report
 from oph.platform import clock
+from oph.platform.french import date_fr, euros
 from oph.platform.observability import get_logger
 from oph.tenancy.model import Holder, Tenancy
 from oph.tenancy.store import tenancy_store
@@ -36,15 +45,56 @@ class TenantsFile:
             return f"Ligne en double : ce titulaire figure déjà ligne {self.holders[holder.holder_id].line}."
         first = self.tenancies.get(row.tenant_number)
         if first is not None and first.tenancy_fields() != row.tenancy_fields():
-            return (
-                f"Contrat, adresse ou solde différents de la ligne {first.line} pour le même numéro d'intitulé "
-                "(les cotitulaires partagent la même location)."
-            )
+            return differing_row_reason(first, row)
         self.holders[holder.holder_id] = row
         self.tenancies.setdefault(row.tenant_number, row)
         self.lines_of.setdefault(row.tenant_number, []).append(row.line)
         self.names.setdefault(row.tenant_number, []).append(holder)
         return None
+
+
+def _quoted(value: object) -> str:
+    return f"« {value} »"
+
+
+def _amount(value: object) -> str:
+    return f"« {euros(int(str(value)))} »"
+
+
+def _day(value: object) -> str:
+    return f"« {date_fr(str(value))} »"
+
+
+# How a reason calls each of TenantRow.tenancy_fields(), whether the name is feminine, and how
+# it shows a value.
+TENANCY_FIELD_NAMES: tuple[tuple[str, bool, Callable[[object], str]], ...] = (
+    ("contrat", False, _quoted),
+    ("N° tiers", False, _quoted),
+    ("adresse", True, _quoted),
+    ("code postal", False, _quoted),
+    ("ville", True, _quoted),
+    ("solde", False, _amount),
+    ("date du solde", True, _day),
+)
+
+
+def differing_row_reason(first: TenantRow, row: TenantRow) -> str:
+    """``N° tiers différent de la ligne 2 …``: names every field that differs, with both values."""
+    names, details, feminine = [], [], []
+    for (name, is_feminine, show), old, new in zip(
+        TENANCY_FIELD_NAMES, first.tenancy_fields(), row.tenancy_fields(), strict=True
+    ):
+        if old != new:
+            names.append(name)
+            feminine.append(is_feminine)
+            shown_new, shown_old = ("vide" if v in (None, "") else show(v) for v in (new, old))
+            details.append(f"{name} {shown_new} au lieu de {shown_old}")
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} et {names[-1]}"
+    agreement = ("e" if all(feminine) else "") + ("s" if len(names) > 1 else "")
+    return (
+        f"{listed[0].upper()}{listed[1:]} différent{agreement} de la ligne {first.line} pour le même numéro "
+        f"d'intitulé ({' ; '.join(details)}) : les cotitulaires partagent la même location."
+    )
 
 
 def holder_of(row: TenantRow) -> Holder:
@@ -99,3 +149,10 @@ def import_tenants(rows: list[tuple[int, dict[str, str]]], report: Report) -> No
             for line in accepted.lines_of[row.tenant_number]:
                 if line not in failed:
                     report.reject(line, STORE_FAILURE)
+    rejected = {line for line, _ in report.rejected}
+    claims = [
+        BalanceClaim(row.line, row.tenant_number, row.balance_cents, row.balance_date)
+        for row in accepted.tenancies.values()
+        if row.balance_cents is not None and row.balance_date and row.line not in rejected
+    ]
+    check_balances(claims, report)

@@ -17,8 +17,9 @@ from oph.payments.adapters.gateway import GatewayPayment, gateway_keys, get_gate
 from oph.payments.model import CREATED, IdempotencyKeyUsed, IdempotencyRecord, Payment, is_valid_payment_id
 from oph.payments.store import payment_store
 from oph.platform import clock
-from oph.platform.errors import IdempotencyConflict, NotFound, ServiceUnavailable
+from oph.platform.errors import IdempotencyConflict, NotFound, ServiceUnavailable, TooManyRequests
 from oph.platform.observability import count
+from oph.platform.rate_limit_store import rate_limiter
 from oph.platform.settings import get_settings
 from oph.platform.transaction import RaceLost, Transaction
 from oph.tenancy.model import normalize_tenant_number
@@ -59,6 +60,10 @@ def gateway_payment(payment: Payment) -> GatewayPayment:
 
 
 # ---------------------------------------------------------------- creating
+CREATIONS = "payments-created"
+CREATIONS_PER_HOUR = 10
+
+
 def request_hash(amount_cents: int) -> str:
     return hashlib.sha256(json.dumps({"amount_cents": amount_cents}, sort_keys=True).encode()).hexdigest()
 
@@ -88,7 +93,7 @@ def _new_payment(account_id: str, tenant_number: str, amount_cents: int) -> Paym
         provider=gateway.name,
         site_id=site_id,
         ctx_mode=gateway.ctx_mode(),
-        trans_id=systempay.format_trans_id(sequence),
+        trans_id=systempay.format_trans_id(sequence + 1),  # 000001 for the first of the day, never 000000
         trans_date=systempay.format_trans_date(now),
     )
 
@@ -103,9 +108,38 @@ def create_payment(
     payment, the loser replays the winner's answer.
     """
     body_hash = request_hash(amount_cents)
-    stored = stored_answer(account_id, idempotency_key, body_hash)
+    try:
+        stored = stored_answer(account_id, idempotency_key, body_hash)
+    except IdempotencyConflict:
+        _check_creation_budget(account_id)  # 429 comes before 409 (contract section 1)
+        raise
     if stored is not None:
-        return 200, stored
+        return 200, stored  # a replay of a known key is not a creation: never throttled
+    _charge_creation(account_id)
+    try:
+        return _create(account_id, tenant_number, amount_cents, idempotency_key, body_hash)
+    except Exception:
+        rate_limiter().refund(CREATIONS, account_id)  # nothing created: not counted
+        raise
+
+
+def _charge_creation(account_id: str) -> None:
+    """At most ``CREATIONS_PER_HOUR`` payments per account per rolling hour (contract
+    section 6), counted and checked in one conditional write."""
+    charge = rate_limiter().charge(CREATIONS, account_id, limit=CREATIONS_PER_HOUR, window=3600)
+    if not charge.counted:
+        raise TooManyRequests(retry_after=charge.seconds_left)
+
+
+def _check_creation_budget(account_id: str) -> None:
+    count_so_far, left = rate_limiter().current(CREATIONS, account_id)
+    if count_so_far >= CREATIONS_PER_HOUR:
+        raise TooManyRequests(retry_after=left)
+
+
+def _create(
+    account_id: str, tenant_number: str, amount_cents: int, idempotency_key: str, body_hash: str
+) -> tuple[int, dict[str, Any]]:
     payment = _new_payment(account_id, tenant_number, amount_cents)
     answer = {
         "id": payment.payment_id,
@@ -124,6 +158,7 @@ def create_payment(
         stored = stored_answer(account_id, idempotency_key, body_hash)
         if stored is None:  # the winner's answer expired in between: the caller tries again
             raise ServiceUnavailable() from None
+        rate_limiter().refund(CREATIONS, account_id)  # the double tap's loser created nothing
         return 200, stored
     except RaceLost:
         raise ServiceUnavailable() from None

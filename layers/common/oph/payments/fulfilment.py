@@ -13,12 +13,13 @@ from oph.accounts.account_store import account_store
 from oph.accounts.model import Account
 from oph.documents.model import PAYMENT_RECEIPT, Document, tenant_prefix
 from oph.documents.store import document_store
+from oph.payments.mails import confirmation_email
 from oph.payments.model import SUCCEEDED, Payment
 from oph.payments.receipt_pdf import ReceiptDetails, render_receipt
 from oph.payments.store import payment_store
 from oph.platform import clock
-from oph.platform.french import date_long_fr, euros
-from oph.platform.mail import Attachment, Email, compose, get_mailer
+from oph.platform.french import date_long_fr, euros, time_fr
+from oph.platform.mail import get_mailer
 from oph.platform.observability import count
 from oph.tenancy.model import Tenancy
 from oph.tenancy.store import tenancy_store
@@ -65,10 +66,11 @@ def receipt_details(payment: Payment, account: Account | None, tenancy: Tenancy 
         contract_number=tenancy.contract_number if tenancy else "",
         amount=euros(payment.amount_cents),
         paid_on=paid.strftime("%d/%m/%Y"),
-        paid_time=paid.strftime("%H:%M"),
+        paid_time=time_fr(payment.paid_at),
         trans_id=payment.trans_id,
         trans_date=payment.trans_date,
         issued_on=date_long_fr(paid.date().isoformat()),
+        trans_uuid=payment.trans_uuid or "",
     )
 
 
@@ -105,26 +107,3 @@ def _store_receipt_and_mail(payment: Payment) -> None:
         get_mailer().send(confirmation_email(payment, account, document.filename, pdf))
         count("PaymentReceiptsSent")
     store.mark_fulfilled(payment, at=clock.iso_instant())
-
-
-def confirmation_email(payment: Payment, account: Account, filename: str, pdf: bytes) -> Email:
-    assert payment.paid_at is not None
-    holder = holder_name(account)
-    amount = euros(payment.amount_cents)
-    paid = clock.paris_moment(payment.paid_at)
-    return compose(
-        f"Confirmation de votre paiement de {amount}",
-        [
-            f"Bonjour {holder}," if holder else "Bonjour,",
-            f"Nous avons bien reçu votre paiement en ligne de {amount}, effectué le "
-            f"{paid.strftime('%d/%m/%Y')} à {paid.strftime('%H:%M')} pour le logement "
-            f"de numéro d'intitulé {payment.tenant_number}.",
-            f"Référence du paiement : {payment.payment_id}.",
-            "Votre reçu de paiement est joint à cet e-mail. Vous le retrouverez aussi dans "
-            "l'application, rubrique « Mes documents ».",
-            "Ce paiement sera pris en compte dans votre solde lors de la prochaine mise à jour "
-            "de votre compte locataire.",
-        ],
-        to=account.email,
-        attachments=[Attachment(filename, "application/pdf", pdf)],
-    )

@@ -21,7 +21,7 @@ from typing import Any
 from oph.documents.model import NOTICE, Document
 from oph.payments import systempay
 from oph.platform.errors import ApiError
-from oph.tenancy.model import Holder, Tenancy
+from oph.tenancy.model import Holder, Movement, Tenancy
 
 CREATED = "created"
 SUCCEEDED = systempay.SUCCEEDED
@@ -102,22 +102,17 @@ class IdempotencyRecord:
 
 @dataclass
 class TenancySnapshot:
-    """A tenancy's partition read at once: its record, holders, documents and payments."""
+    """A tenancy's partition read at once: its record (with the imported balance), holders,
+    documents, online payments and account movements. What the tenant owes is read from it
+    by :func:`oph.payments.position.position`, and only there."""
 
     tenant_number: str
     tenancy: Tenancy | None = None
     holders: list[Holder] = field(default_factory=list)
     documents: dict[str, Document] = field(default_factory=dict)  # by doc id
     payments: list[Payment] = field(default_factory=list)
+    movements: list[Movement] = field(default_factory=list)
 
     @property
     def notices(self) -> list[Document]:
         return [d for d in self.documents.values() if d.type == NOTICE]
-
-    @property
-    def balance_cents(self) -> int | None:
-        return self.tenancy.balance_cents if self.tenancy else None
-
-    @property
-    def balance_date(self) -> str | None:
-        return (self.tenancy.balance_date or None) if self.tenancy else None

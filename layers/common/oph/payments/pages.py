@@ -15,9 +15,9 @@ from aws_lambda_powertools.event_handler import Response
 
 from oph.payments.checkout import CheckoutView
 from oph.payments.model import ABANDONED, CREATED, EXPIRED, REFUSED, SUCCEEDED, Payment
-from oph.platform.clock import paris_moment
-from oph.platform.french import euros
-from oph.platform.pages import page, security_headers
+from oph.payments.references import payment_reference
+from oph.platform.french import datetime_long_fr, euros
+from oph.platform.pages import input_field, page, security_headers
 
 
 def _hidden(fields: Mapping[str, str]) -> str:
@@ -33,17 +33,17 @@ def checkout_page(view: CheckoutView) -> Response:
         if payment.status == SUCCEEDED:
             return page(
                 "Paiement déjà effectué",
-                f'<p class="ok">Ce paiement de {escape(amount)} a déjà été effectué. Merci !</p>',
+                f'<p class="ok" role="status">Ce paiement de {escape(amount)} a déjà été effectué. Merci !</p>',
             )
         return page(
             "Paiement indisponible",
-            '<p class="error">Ce lien de paiement n\'est plus valable.</p>'
+            '<p class="error" role="alert">Ce lien de paiement n\'est plus valable.</p>'
             "<p>Aucun montant n'a été débité. Recommencez le paiement depuis l'application.</p>",
             status=410,
         )
     body = (
         f"<p>Montant à régler : <strong>{escape(amount)}</strong></p>"
-        f'<p class="hint">Référence du paiement : {escape(payment.payment_id)}</p>'
+        f'<p class="hint">Référence du paiement : {escape(payment_reference(payment))}</p>'
         f'<form method="post" action="{escape(view.action)}">{_hidden(view.fields)}'
         f'<button type="submit">Payer {escape(amount)}</button></form>'
         '<p class="hint">Vous allez être dirigé vers la page de paiement sécurisée de la banque. '
@@ -54,18 +54,21 @@ def checkout_page(view: CheckoutView) -> Response:
 
 def sandbox_page(form: Mapping[str, str], *, error: str | None = None, status: int = 200) -> Response:
     amount = euros(int(form["vads_amount"]))
-    error_html = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
     body = (
         '<p class="hint">Passerelle de paiement de démonstration (sandbox) : aucune carte réelle '
         "n'est débitée.</p>"
         f"<p>Montant : <strong>{escape(amount)}</strong></p>"
         f'<p class="hint">Commande : {escape(form["vads_order_id"])}</p>'
-        f"{error_html}"
         f'<form method="post" action="/sandbox/payment/submit">{_hidden(form)}'
-        '<label for="card_number">Numéro de carte</label>'
-        '<input type="text" id="card_number" name="card_number" inputmode="numeric" autocomplete="off" '
-        'maxlength="32" placeholder="4970 1000 0000 0003">'
-        '<p class="hint">Cartes de test : 4970 1000 0000 0003 (paiement accepté), '
+        + input_field(
+            "card_number",
+            "Numéro de carte",
+            attributes='inputmode="numeric" autocomplete="off" maxlength="32" placeholder="4970 1000 0000 0003"',
+            hint_id="card-hint",
+            error=error,
+            announce=True,
+        )
+        + '<p class="hint" id="card-hint">Cartes de test : 4970 1000 0000 0003 (paiement accepté), '
         "4970 1000 0000 0014 (paiement refusé).</p>"
         f'<button type="submit" name="pay" value="1">Payer {escape(amount)}</button> '
         '<button type="submit" name="cancel" value="1" class="secondary">Annuler</button>'
@@ -93,10 +96,9 @@ def return_page(payment: Payment) -> Response:
     amount = escape(euros(payment.amount_cents))
     title, css = _RETURN_TEXTS.get(payment.status, ("Paiement en cours", "hint"))
     if payment.status == SUCCEEDED and payment.paid_at:
-        paid = paris_moment(payment.paid_at)
         message = (
-            f"Votre paiement de {amount} a bien été enregistré le {paid.strftime('%d/%m/%Y')} à "
-            f"{paid.strftime('%H:%M')}. Vous allez recevoir un e-mail de confirmation avec votre reçu de paiement."
+            f"Votre paiement de {amount} a bien été enregistré {datetime_long_fr(payment.paid_at)}. "
+            "Vous allez recevoir un e-mail de confirmation avec votre reçu de paiement."
         )
     elif payment.status == REFUSED:
         message = (
@@ -119,8 +121,9 @@ def return_page(payment: Payment) -> Response:
         else ""
     )
     body = (
-        f'<p class="{css}" data-status="{escape(payment.status)}">{message}</p>'
-        f'<p class="hint">Référence du paiement : {escape(payment.payment_id)}</p>'
+        f'<p class="{css}" role="{"alert" if css == "error" else "status"}" '
+        f'data-status="{escape(payment.status)}">{message}</p>'
+        f'<p class="hint">Référence du paiement : {escape(payment_reference(payment))}</p>'
         f"{refresh}"
         "<p>Vous pouvez revenir à l'application Mon espace locataire.</p>"
     )

@@ -2,7 +2,10 @@
 
 A *quittance* (rent receipt, loi du 6 juillet 1989, art. 21) acknowledges that a period is
 fully paid and shows rent and charges separately; a *reçu* acknowledges a partial payment and
-shows the amounts actually paid. What is paid is :func:`oph.payments.settlement.settle`.
+shows the amounts actually paid. What is paid is the position's settlement, oldest debt first
+(:func:`oph.payments.position.position`): no quittance is made while older rent is owed.
+Quittances made under an earlier rule stay listed (they are documents); asking again gives
+the same document only while the current rule still says the period is paid.
 
 Receipt ids are derived from (tenancy, period, kind, amount): asking again in the same state
 returns the same document (200); once the period is fully paid a quittance is made (201), the
@@ -16,14 +19,16 @@ import uuid
 from oph.accounts.model import Account
 from oph.documents.model import RECEIPT, Document, tenant_prefix
 from oph.documents.store import document_store
+from oph.payments.mails import quittance_email
 from oph.payments.model import TenancySnapshot
+from oph.payments.position import Position, position
 from oph.payments.quittance_pdf import QUITTANCE, RECU, render_quittance
-from oph.payments.settlement import PAID, UNPAID, Settlement, settle
+from oph.payments.settlement import PAID, UNPAID, Settlement
 from oph.payments.store import payment_store
 from oph.platform import clock
 from oph.platform.errors import NotFound, ValidationFailed
-from oph.platform.french import euros, period_label
-from oph.platform.mail import Attachment, compose, get_mailer
+from oph.platform.french import period_label
+from oph.platform.mail import get_mailer
 from oph.platform.observability import count, get_logger
 from oph.tenancy.store import tenancy_pk
 
@@ -43,14 +48,20 @@ def receipt_title(kind: str, period: str) -> str:
     return f"Quittance de loyer — {label}" if kind == QUITTANCE else f"Reçu — {label}"
 
 
-def settlement_of(snapshot: TenancySnapshot, period: str) -> Settlement:
-    """The period's paid state (404 without a notice, 422 ``period_unpaid`` if nothing is paid)."""
-    settlements = settle(snapshot.notices, snapshot.balance_cents, snapshot.balance_date, snapshot.payments)
-    settlement = settlements.get(period)
+PAID_OLDER_DEBT = (
+    "Vos paiements ont d'abord réglé des sommes dues plus anciennes : cette période n'est pas encore payée."
+)
+
+
+def settlement_of(state: Position, period: str) -> Settlement:
+    """The period's paid state (404 without a notice, 422 ``period_unpaid`` if nothing of it
+    is paid — saying so when the tenant's credits went to older debt)."""
+    settlement = state.settlements.get(period)
     if settlement is None:
         raise NotFound("Aucun avis d'échéance pour cette période.")
     if settlement.state == UNPAID:
-        raise ValidationFailed.single("period", "period_unpaid")
+        credited = state.pending_cents > 0 or state.balance_cents < 0
+        raise ValidationFailed.single("period", "period_unpaid", PAID_OLDER_DEBT if credited else None)
     return settlement
 
 
@@ -83,7 +94,7 @@ def receipt_document(snapshot: TenancySnapshot, period: str, settlement: Settlem
 def create_receipt(tenant_number: str, period: str, account: Account | None = None) -> tuple[Document, bool]:
     """The quittance (fully paid) or reçu (partially paid) of a period; (document, created)."""
     snapshot = payment_store().snapshot(tenant_number)
-    settlement = settlement_of(snapshot, period)
+    settlement = settlement_of(position(snapshot, today=clock.paris_today()), period)
     document = receipt_document(snapshot, period, settlement)
     existing = snapshot.documents.get(document.doc_id)
     if existing is not None:
@@ -101,21 +112,7 @@ def create_receipt(tenant_number: str, period: str, account: Account | None = No
 
 
 def _email_quittance(document: Document, pdf: bytes, account: Account) -> None:
-    label = period_label(str(document.period))
-    name = f"{account.first_name} {account.last_name}".strip()
-    email = compose(
-        f"Votre quittance de loyer de {label}",
-        [
-            f"Bonjour {name}," if name else "Bonjour,",
-            f"Vous trouverez ci-joint votre quittance de loyer de {label}, d'un montant de "
-            f"{euros(int(document.amount_cents or 0))}.",
-            "Elle reste disponible dans l'application Mon espace locataire, rubrique « Mes documents ».",
-            "Vous recevez vos quittances par e-mail parce que vous l'avez demandé ; vous pouvez changer ce choix "
-            "à tout moment dans vos préférences.",
-        ],
-        to=account.email,
-        attachments=[Attachment(document.filename, "application/pdf", pdf)],
-    )
+    email = quittance_email(document, pdf, account)
     try:
         get_mailer().send(email)
         count("QuittanceEmailsSent")

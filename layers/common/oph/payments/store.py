@@ -14,8 +14,10 @@
   concurrent duplicates of a success notification stores the receipt and sends the e-mail.
 - The documents bucket ``exports/payments/<day>.csv``: the daily accounting export.
 
-The tenancy's partition is also read at once (:meth:`PaymentStore.snapshot`): balance and
-receipts need its tenancy record, holders, documents and payments in one round trip.
+The tenancy's partition is also read at once (:meth:`PaymentStore.snapshot`): the position
+(balance, statement, receipts) needs its tenancy record, holders, documents, payments and
+account movements (``MOVEMENT#<reference>``, laid out by :mod:`oph.tenancy.store`) in one
+round trip.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from oph.platform.provider import Provider
 from oph.platform.settings import get_settings
 from oph.platform.transaction import Write
 from oph.tenancy.model import Holder, Tenancy, normalize_tenant_number
-from oph.tenancy.store import tenancy_pk
+from oph.tenancy.store import MOVEMENT_PREFIX, movement_from_item, tenancy_pk
 
 PAYMENT_FIELDS = frozenset(f.name for f in fields(Payment))
 TENANCY_FIELDS = frozenset(f.name for f in fields(Tenancy))
@@ -55,10 +57,11 @@ PAID_ENTRY_FIELDS = (
 )
 TRANS_COUNTER_DAYS = 3
 FIND_RETRY_SECONDS = 0.2
-# What the balance reads of the partition (the balance screen opens with the app).
+# What the balance and the statement read of the partition (the balance screen opens with the app).
 BALANCE_ATTRIBUTES = (
     *("type", "status", "tenant_number", "balance_cents", "balance_date", "payment_id", "amount_cents", "paid_at"),
     *("doc_id", "title", "s3_key", "filename", "issued_on", "period", "due_date", "amount_due_cents"),
+    *("date", "label", "reference"),  # movements
 )
 
 
@@ -97,12 +100,14 @@ def _key_of(payment: Payment) -> dict[str, Any]:
 
 
 def _tenancy(values: dict[str, Any]) -> Tenancy:
-    text = {k: str(v) for k, v in values.items() if k in TENANCY_FIELDS and k not in ("balance_cents", "balance_date")}
+    typed = ("balance_cents", "balance_date", "has_movements")
+    text = {k: str(v) for k, v in values.items() if k in TENANCY_FIELDS and k not in typed}
     balance = values.get("balance_cents")
     return Tenancy(
         **{"tenant_number": "", **text},
         balance_cents=int(balance) if balance is not None else None,
         balance_date=str(values.get("balance_date") or "") or None,
+        has_movements=values.get("has_movements") is True,
     )
 
 
@@ -190,11 +195,12 @@ class PaymentStore:
         return [payment_from_values({**e, "status": SUCCEEDED}) for e in self._day_index(f"PAYMENTS_PAID#{day}")]
 
     def snapshot(self, tenant_number: str, *, for_balance: bool = False) -> TenancySnapshot:
-        """One query over the tenancy's partition: tenancy, holders, documents and payments.
+        """One query over the tenancy's partition: tenancy, holders, documents, payments and
+        movements.
 
-        ``for_balance`` reads only what the balance needs (a projection: one small round trip
-        instead of three, since the balance screen opens with the app): no holders, and the
-        documents without their details (``extra``).
+        ``for_balance`` reads only what the balance and the statement need (a projection: one
+        small round trip instead of three, since the balance screen opens with the app): no
+        holders, and the documents without their details (``extra``).
         """
         kwargs: dict[str, Any] = {
             "TableName": self.table,
@@ -220,6 +226,8 @@ class PaymentStore:
                     snapshot.payments.append(payment_from_values(dynamo.from_item(item)))
                 except (TypeError, ValueError):
                     continue  # an unreadable payment item is left out
+            elif sk.startswith(MOVEMENT_PREFIX):
+                snapshot.movements.append(movement_from_item(item))
         return snapshot
 
     # -- creating

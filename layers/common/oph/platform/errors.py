@@ -10,6 +10,8 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from oph.platform.office import get_office
+
 
 @dataclass(frozen=True)
 class FieldError:
@@ -31,6 +33,7 @@ FIELD_MESSAGES: dict[str, str] = {
     "amount_out_of_range": "Le montant doit être compris entre 1,00 € et 10 000,00 €.",
     "unknown_field": "Ce champ n'est pas attendu.",
     "period_unpaid": "Aucun paiement n'est enregistré pour cette période.",
+    "range_too_long": "La période demandée ne peut pas dépasser deux ans (731 jours).",
 }
 
 
@@ -49,10 +52,15 @@ class ApiError(Exception):
         retry_after: float | None = None,
     ) -> None:
         super().__init__(self.code)
-        if title is not None:
-            self.title = title
+        self.title = title if title is not None else self.current_title()
         self.errors = list(errors)
         self.retry_after = None if retry_after is None else max(1, math.ceil(retry_after))
+
+    @classmethod
+    def current_title(cls) -> str:
+        """The default title; a title that names the office's details (its phone, contract
+        section 9) is built here from the stack's configuration when raised, never at import."""
+        return cls.title
 
 
 class MalformedJson(ApiError):
@@ -68,8 +76,18 @@ class TokenExpired(ApiError):
 
 
 class IdentityMismatch(ApiError):
+    """One answer whatever is wrong; it repeats the registration guide's hint and gives the
+    office's phone, so a tenant who cannot get through is not left alone."""
+
     status, code = 400, "identity_mismatch"
     title = "Les informations saisies ne correspondent pas à celles de l'Office."
+
+    @classmethod
+    def current_title(cls) -> str:
+        return (
+            f"{cls.title} Votre numéro d'intitulé est à retrouver sur vos avis d'échéance. "
+            f"En cas de difficulté, contactez l'Office au {get_office().phone}."
+        )
 
 
 class Unauthorized(ApiError):
@@ -92,6 +110,10 @@ class CurrentPasswordInvalid(ApiError):
 class AccountDisabled(ApiError):
     status, code = 403, "account_disabled"
     title = "Votre compte a été désactivé. Contactez l'Office pour le réactiver."
+
+    @classmethod
+    def current_title(cls) -> str:
+        return f"Votre compte a été désactivé. Contactez l'Office au {get_office().phone} pour le réactiver."
 
 
 class NotFound(ApiError):

@@ -1,4 +1,8 @@
-"""French renderings shared by documents, PDFs and e-mails: months, dates, amounts in euros.
+"""French renderings shared by documents, PDFs and e-mails: months, dates, times, amounts in euros.
+
+Every date and time a person reads is Paris time, written the French way (contract section 1:
+"24/05/2019", "le 24 mai 2019 à 14 h 05"); the API's instants stay UTC, so an instant
+(``YYYY-MM-DDTHH:MM:SSZ``) only becomes Paris time here, through :func:`oph.platform.clock.paris_moment`.
 
 Amounts are integer cents everywhere; they only become text here. The thousands separator is
 a plain space ("1 234,56 €"): the PDFs use the standard Helvetica font (WinAnsi encoding), which
@@ -6,6 +10,8 @@ has no narrow no-break space, and a plain space survives text extraction unchang
 """
 
 from __future__ import annotations
+
+from oph.platform.clock import paris_moment
 
 MONTHS = (
     "janvier",
@@ -43,6 +49,17 @@ def date_long_fr(iso_date: str) -> str:
     year, month, day = iso_date[:10].split("-")
     day_text = "1er" if int(day) == 1 else str(int(day))
     return f"{day_text} {MONTHS[int(month) - 1]} {year}"
+
+
+def time_fr(instant: str) -> str:
+    """``2019-05-24T12:05:00Z`` -> ``14 h 05`` (Paris time; hours unpadded, minutes padded)."""
+    moment = paris_moment(instant)
+    return f"{moment.hour} h {moment.minute:02d}"
+
+
+def datetime_long_fr(instant: str) -> str:
+    """``2019-05-24T12:05:00Z`` -> ``le 24 mai 2019 à 14 h 05`` (Paris time, summer or winter)."""
+    return f"le {date_long_fr(paris_moment(instant).date().isoformat())} à {time_fr(instant)}"
 
 
 def euros(cents: int, *, symbol: bool = True) -> str:

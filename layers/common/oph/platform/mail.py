@@ -13,6 +13,7 @@ from email.utils import formataddr, make_msgid, parseaddr
 from html import escape
 from typing import Protocol
 
+from oph.platform.office import get_office
 from oph.platform.provider import Provider
 
 
@@ -37,6 +38,30 @@ class Mailer(Protocol):
     def send(self, email: Email) -> None: ...
 
 
+SIGNATURE = "L'équipe de l'Office Public de l'Habitat d'Aubervilliers"
+AUTOMATIC = "Cet e-mail a été envoyé automatiquement, merci de ne pas y répondre."
+_BUTTON = (
+    "display:inline-block;padding:12px 20px;background:#004b87;color:#ffffff;text-decoration:none;border-radius:4px"
+)
+
+
+def greeting(first_name: str | None = "", last_name: str | None = "") -> str:
+    """The one greeting of every e-mail: "Bonjour Jean DUPOND," (first name, then last name, as
+    the office's records write them), or "Bonjour," when the name is unknown or must not be
+    shown (a new address that may not be the holder's)."""
+    name = " ".join(part.strip() for part in (first_name or "", last_name or "") if part and part.strip())
+    return f"Bonjour {name}," if name else "Bonjour,"
+
+
+def contacts_html() -> str:
+    """The office's contacts (:meth:`Office.contact_lines`) as the HTML closing block."""
+    lines = [escape(line) for line in get_office().contact_lines()]
+    return (
+        '<div style="margin-top:24px;padding-top:12px;border-top:1px solid #d0d7de;font-size:14px;color:#333">'
+        f'<p style="margin:0 0 4px">Nous contacter :</p><p style="margin:0">{"<br>".join(lines)}</p></div>'
+    )
+
+
 def compose(
     subject: str,
     paragraphs: list[str],
@@ -47,35 +72,42 @@ def compose(
     sender: str | None = None,
     attachments: list[Attachment] | None = None,
 ) -> Email:
-    """Build both parts from plain paragraphs and an optional (label, url) button."""
+    """Build both parts from plain paragraphs and an optional (label, url) button.
+
+    The first paragraph is the greeting (:func:`greeting`). Every e-mail ends the same way,
+    here and nowhere else: the signature, then the office's contacts (contract section 9,
+    :meth:`oph.platform.office.Office.contact_lines`, read at sending time), then the notice
+    that the message was sent automatically.
+    """
     after = after_link or []
-    signature = "L'équipe de l'Office Public de l'Habitat d'Aubervilliers"
     text_parts = [*paragraphs]
     html_parts = [f"<p>{escape(p)}</p>" for p in paragraphs]
     if link:
         label, url = link
         text_parts.append(f"{label} : {url}")
         html_parts.append(
-            f'<p><a href="{escape(url)}" style="display:inline-block;padding:12px 20px;background:#004b87;'
-            f'color:#ffffff;text-decoration:none;border-radius:4px">{escape(label)}</a></p>'
+            f'<p><a href="{escape(url)}" style="{_BUTTON}">{escape(label)}</a></p>'
             f'<p style="font-size:13px;color:#555">Si le bouton ne fonctionne pas, copiez ce lien dans votre '
             f"navigateur : <br>{escape(url)}</p>"
         )
-    text_parts += [*after, "", signature, "Cet e-mail a été envoyé automatiquement, merci de ne pas y répondre."]
+    contacts = "\n".join(["Nous contacter :", *get_office().contact_lines()])
+    text_parts += [*after, SIGNATURE, contacts, AUTOMATIC]
     html_parts += [f"<p>{escape(p)}</p>" for p in after]
     html = (
-        '<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"></head>'
+        '<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8">'
+        f"<title>{escape(subject)}</title></head>"
         '<body style="font-family:Arial,sans-serif;color:#1b1b1b;line-height:1.5">'
         '<div style="max-width:560px;margin:auto">'
         '<p style="background:#004b87;color:#fff;padding:12px 16px;font-weight:bold">'
-        "Office Public de l'Habitat d'Aubervilliers</p>" + "".join(html_parts) + f"<p>{escape(signature)}</p>"
-        '<p style="font-size:12px;color:#777">Cet e-mail a été envoyé automatiquement, merci de ne pas y répondre.</p>'
+        "Office Public de l'Habitat d'Aubervilliers</p>" + "".join(html_parts) + f"<p>{escape(SIGNATURE)}</p>"
+        f"{contacts_html()}"
+        f'<p style="font-size:12px;color:#595959">{escape(AUTOMATIC)}</p>'
         "</div></body></html>"
     )
     return Email(
         to=[to] if isinstance(to, str) else list(to),
         subject=subject,
-        text="\n\n".join(text_parts).replace("\n\n\n\n", "\n\n"),
+        text="\n\n".join(text_parts),
         html=html,
         sender=sender,
         attachments=list(attachments or []),

@@ -17,6 +17,19 @@ def normalize_email(value: str) -> str:
     return value.strip().lower()
 
 
+def require_email_length(value: str, field: str = "email") -> str:
+    """The normalised address, or 422 ``invalid_format`` on ``field`` when it is longer than
+    254 characters (contract section 1: on every route that takes one, login, "forgot" and
+    "resend" included — a length reveals nothing about accounts, and DynamoDB refuses a key
+    over 2 KB, which a longer address would make)."""
+    from oph.platform.errors import ValidationFailed
+
+    normalized = normalize_email(value)
+    if len(normalized) > MAX_EMAIL_LENGTH:
+        raise ValidationFailed.single(field, "invalid_format", "L'adresse e-mail ne peut pas dépasser 254 caractères.")
+    return normalized
+
+
 def is_valid_email(value: str) -> bool:
     """A plain, deliverable address (what SES accepts): ASCII, one @, a local part of at most
     64 characters, a domain with a TLD, 254 characters in all; judged once normalised."""

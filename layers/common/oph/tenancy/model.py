@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -73,6 +74,9 @@ class Tenancy:
     city: str = ""
     balance_cents: int | None = None
     balance_date: str | None = None  # YYYY-MM-DD
+    # True once movements have been written for the tenancy (never reset): the balance is then
+    # the movements' (contract section 8); False means it has none. See oph.tenancy.store.
+    has_movements: bool = False
 
     def address(self) -> dict[str, str]:
         return {"line1": self.address_line1, "postal_code": self.postal_code, "city": self.city}
@@ -94,6 +98,13 @@ class Movement:
     label: str
     amount_cents: int
     reference: str
+
+
+def balance_on(movements: Iterable[Movement], day: str) -> int | None:
+    """The running balance at the end of ``day`` (``YYYY-MM-DD``): the sum of the movements
+    dated on or before it; None when none is (the movements do not reach back to that day)."""
+    dated = [m.amount_cents for m in movements if m.date <= day]
+    return sum(dated) if dated else None
 
 
 def balance_wins(stored_date: str | None, new_date: str, *, source: str) -> bool:

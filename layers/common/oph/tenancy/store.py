@@ -1,7 +1,8 @@
 """TenantsTable as the tenancy context lays it out (every key of these items is built here).
 
 - ``TENANT#<tenant number>`` / ``TENANCY``: contract, address, balance (``balance_cents``,
-  ``balance_date``, ``balance_source``);
+  ``balance_date``, ``balance_source``: the snapshot the tenants and notices files carry) and
+  ``has_movements`` (BOOL, :attr:`oph.tenancy.model.Tenancy.has_movements`, below);
 - ``TENANT#<tenant number>`` / ``HOLDER#<holder id>``: one item per co-holder;
 - ``TENANT#<tenant number>`` / ``MOVEMENT#<reference>``: one accounting movement of the
   tenancy's account (date, label, amount_cents, reference); a corrected movement replaces
@@ -11,6 +12,16 @@
   worker needs no query per tenant.
 
 The tenant number in a key is always normalised (no spaces, no leading zeros).
+
+Whether a tenancy has movements (contract section 8: its balance is then the movements', and
+the balance columns of the tenants and notices files no longer set it):
+``Tenancy.has_movements`` of :meth:`TenancyStore.get_tenancy`, :meth:`TenancyStore.get_tenancies`
+and :meth:`TenancyStore.tenancies_for_import`. :meth:`TenancyStore.put_movements` sets it in
+the same transaction as the movements it writes, and nothing deletes a movement or resets the
+flag, so it is True exactly when the tenancy has movements: False needs no query; True means
+read them (:meth:`TenancyStore.movements`, or the partition's ``MOVEMENT#`` items). The
+imports still record the files' balance snapshot (``balance_cents``, ``balance_date``), which
+is the balance only of a tenancy without movements.
 """
 
 from __future__ import annotations
@@ -23,9 +34,12 @@ from oph.platform import aws
 from oph.platform.aws import dynamo
 from oph.platform.provider import Provider
 from oph.platform.settings import get_settings
+from oph.platform.transaction import RaceLost, Write
 from oph.tenancy.model import Addressee, Holder, Movement, Tenancy, normalize_tenant_number
 
 TENANCY_SK = "TENANCY"
+MOVEMENT_TRANSACTION = 100  # DynamoDB's limit of items per transaction
+MOVEMENT_ATTEMPTS = 3
 MOVEMENT_PREFIX = "MOVEMENT#"
 ADDRESSEES_SK = "NOTICE_ADDRESSEES"
 
@@ -60,6 +74,7 @@ def _tenancy(item: dict[str, Any]) -> Tenancy:
         city=_s(item, "city"),
         balance_cents=int(item["balance_cents"]["N"]) if "balance_cents" in item else None,
         balance_date=_s(item, "balance_date") or None,
+        has_movements=bool(item.get("has_movements", {}).get("BOOL", False)),
     )
 
 
@@ -100,6 +115,30 @@ def movement_from_item(item: dict[str, Any]) -> Movement:
     )
 
 
+def movement_transactions(movements: list[Movement]) -> list[list[tuple[str, list[Movement]]]]:
+    """The movements cut into transactions of at most ``MOVEMENT_TRANSACTION`` items, each
+    tenancy's part counting one more item (its flag) and never split unless it must be."""
+    by_tenant: dict[str, dict[str, Movement]] = {}
+    for movement in movements:  # one write per item: of a reference given twice, the last
+        by_tenant.setdefault(normalize_tenant_number(movement.tenant_number), {})[movement.reference] = movement
+    transactions: list[list[tuple[str, list[Movement]]]] = []
+    current: list[tuple[str, list[Movement]]] = []
+    size = 0
+    step = MOVEMENT_TRANSACTION - 1
+    for number, by_reference in by_tenant.items():
+        found = list(by_reference.values())
+        for start in range(0, len(found), step):
+            part = found[start : start + step]
+            if current and size + len(part) + 1 > MOVEMENT_TRANSACTION:
+                transactions.append(current)
+                current, size = [], 0
+            current.append((number, part))
+            size += len(part) + 1
+    if current:
+        transactions.append(current)
+    return transactions
+
+
 class TenancyStore:
     def __init__(self, table: str | None = None) -> None:
         self.table = table or get_settings().tenants_table
@@ -138,7 +177,8 @@ class TenancyStore:
     # -- the tenancy
     def put_tenancy(self, tenancy: Tenancy) -> None:
         """Upsert the tenancy's descriptive fields, then its balance if it has a dated one."""
-        values = {k: v for k, v in asdict(tenancy).items() if k not in ("balance_cents", "balance_date")}
+        kept = ("balance_cents", "balance_date", "has_movements")  # set by their own writes
+        values = {k: v for k, v in asdict(tenancy).items() if k not in kept}
         values["tenant_number"] = normalize_tenant_number(tenancy.tenant_number)
         with aws.unavailable_on_failure():
             aws.dynamodb().update_item(
@@ -175,6 +215,15 @@ class TenancyStore:
         item = dynamo.get(self.table, dynamo.key(tenancy_pk(tenant_number), TENANCY_SK))
         return _tenancy(item) if item else None
 
+    def get_tenancies(self, numbers: Iterable[str]) -> dict[str, Tenancy]:
+        """The tenancy records of these tenant numbers (absent: unknown), by normalised number,
+        in batches of 100 keys."""
+        keys = [dynamo.key(tenancy_pk(n), TENANCY_SK) for n in sorted({normalize_tenant_number(n) for n in numbers})]
+        if not keys:
+            return {}
+        items = dynamo.batch_get({self.table: {"Keys": keys, "ConsistentRead": True}}).get(self.table, [])
+        return {str(i["pk"]["S"]).removeprefix("TENANT#"): _tenancy(i) for i in items}
+
     def get_tenancy_and_holder(self, tenant_number: str, holder_id: str) -> tuple[Tenancy | None, Holder | None]:
         """The tenancy and one holder in a single round trip (BatchGetItem)."""
         pk = tenancy_pk(tenant_number)
@@ -200,16 +249,62 @@ class TenancyStore:
         )
         return [movement_from_item(i) for i in items]
 
+    def get_movements(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Movement]:
+        """The stored movements of these (tenant number, reference) pairs, by pair (normalised
+        number), in batches of 100 keys: what an import compares its rows with."""
+        wanted = sorted({(normalize_tenant_number(n), r) for n, r in keys})
+        if not wanted:
+            return {}
+        request = {
+            self.table: {
+                "Keys": [dynamo.key(tenancy_pk(n), MOVEMENT_PREFIX + r) for n, r in wanted],
+                "ConsistentRead": True,
+            }
+        }
+        found = (movement_from_item(i) for i in dynamo.batch_get(request).get(self.table, []))
+        return {(m.tenant_number, m.reference): m for m in found}
+
     def put_movements(self, movements: list[Movement]) -> list[Movement]:
-        """Write (or replace, by reference) movements 25 at a time; returns those not written."""
+        """Write (or replace, by reference) movements; returns those not written.
+
+        Each transaction (TransactWriteItems, at most 100 items) writes whole tenancies'
+        movements with their ``has_movements`` flag, so a failure writes nothing of it (a
+        tenancy with more than 99 movements to write spans several, in the given order); a
+        concurrent transaction on the same items is tried again twice.
+        """
         failed: list[Movement] = []
-        for start in range(0, len(movements), 25):
-            chunk = movements[start : start + 25]
-            try:
-                dynamo.batch_write(self.table, [{"PutRequest": {"Item": movement_item(m)}} for m in chunk])
-            except Exception:
-                failed += chunk
+        for chunk in movement_transactions(movements):
+            writes = []
+            for number, part in chunk:
+                writes.append(dynamo.write("has_movements", self._flag_request(number)))
+                writes += [
+                    dynamo.write("movement", {"Put": {"TableName": self.table, "Item": movement_item(m)}}) for m in part
+                ]
+            if not self._commit(writes):
+                failed += [m for _, part in chunk for m in part]
         return failed
+
+    def _flag_request(self, number: str) -> dict[str, Any]:
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": dynamo.key(tenancy_pk(number), TENANCY_SK),
+                "UpdateExpression": "SET has_movements = :t, tenant_number = :n",
+                "ExpressionAttributeValues": {":t": {"BOOL": True}, ":n": {"S": normalize_tenant_number(number)}},
+            }
+        }
+
+    @staticmethod
+    def _commit(writes: list[Write]) -> bool:
+        for _ in range(MOVEMENT_ATTEMPTS):
+            try:
+                dynamo.commit(writes)
+                return True
+            except RaceLost:
+                continue
+            except Exception:
+                return False
+        return False
 
     # -- what the imports need
     def put_addressees(self, tenant_number: str, holders: list[Holder]) -> None:

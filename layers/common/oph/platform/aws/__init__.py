@@ -53,7 +53,7 @@ def _config() -> Any:
 
 
 @cache
-def _session() -> Any:
+def session() -> Any:
     # One session per container: its loader caches the service models, so a client costs
     # milliseconds instead of the ~80 ms of a fresh session.
     import boto3
@@ -63,7 +63,7 @@ def _session() -> Any:
 
 @cache
 def client(service: str) -> Any:
-    return _session().client(service, config=_config())
+    return session().client(service, config=_config())
 
 
 def dynamodb() -> Any:

@@ -1,8 +1,8 @@
 """Secrets Manager JSON secrets, cached per container (one cache for every secret).
 
 A secret is re-read after ``max_age`` seconds, so a rotation is picked up within that time;
-``refresh`` forces a re-read (at most once per ``min_interval``), for a caller that meets a
-key it does not know yet (a JWT signed with a newly rotated key).
+``refresh`` forces a re-read (at most one forced re-read per ``min_interval``), for a caller
+that meets a key it does not know yet (a JWT signed with a newly rotated key).
 """
 
 from __future__ import annotations
@@ -17,11 +17,13 @@ from oph.platform.settings import on_reset
 
 DEFAULT_MAX_AGE = 300
 _cache: dict[str, tuple[float, dict[str, Any]]] = {}
+_refreshed: dict[str, float] = {}  # when each secret was last re-read on demand
 
 
 @on_reset
 def forget() -> None:
     _cache.clear()
+    _refreshed.clear()
 
 
 def json_secret(secret_id: str, *, max_age: float = DEFAULT_MAX_AGE) -> dict[str, Any]:
@@ -36,9 +38,11 @@ def json_secret(secret_id: str, *, max_age: float = DEFAULT_MAX_AGE) -> dict[str
 
 
 def refresh(secret_id: str, *, min_interval: float = 60) -> dict[str, Any]:
-    """Re-read now unless the cached copy is younger than ``min_interval`` seconds."""
-    cached = _cache.get(secret_id)
-    if cached is not None and time.monotonic() - cached[0] < min_interval:
-        return cached[1]
+    """Re-read now, unless a forced re-read already happened less than ``min_interval``
+    seconds ago (then the cached copy): a flood of unknown key ids costs one read a minute."""
+    last = _refreshed.get(secret_id)
+    if last is not None and time.monotonic() - last < min_interval and secret_id in _cache:
+        return _cache[secret_id][1]
+    _refreshed[secret_id] = time.monotonic()
     _cache.pop(secret_id, None)
     return json_secret(secret_id)

@@ -1,0 +1,248 @@
+"""The office's printed sheet, shared by every PDF a tenant receives: avis d'échéance,
+quittances and reçus, reçus de paiement and relevés de compte.
+
+One letterhead (the office's block top-left, the document's kind and references top-right),
+one references box (N° intitulé, N° contrat, N° tiers and the interlocuteur with its address
+and phone), one envelope window, and a footer with the office's details on every page. Every
+office detail comes from :func:`oph.platform.office.get_office` (contract section 9), never
+from this module.
+
+reportlab is imported inside the methods only: the listing route imports the documents
+package, never its PDF dependency, and cold starts stay short. Text uses the standard
+Helvetica font with reportlab's WinAnsi encoding (é, è, à, ç, €, «», —, – and • are all in
+it), so nothing is embedded and the same PDF renders in Lambda, where no system font exists;
+a character outside that encoding (an imported label, a configured value) is folded to its
+unaccented form, or printed as "?", rather than dropped silently. Output is ``invariant`` (no
+timestamp or random id): rendering twice gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from oph.platform.office import Office, get_office
+
+# The office's service that manages tenancies: the "interlocuteur" printed on its notices.
+SERVICE = "Service Gestion locative"
+
+MM = 72 / 25.4
+PAGE_H = 841.8898  # A4 height in points
+BLUE = (0 / 255, 75 / 255, 135 / 255)
+GREY = (0.93, 0.94, 0.96)
+WHITE = (1.0, 1.0, 1.0)
+BLACK = (0.0, 0.0, 0.0)
+# Where the footer starts: content must end above it.
+FOOTER_TOP = 283.0
+
+
+def printable(value: object) -> str:
+    """The text as the standard fonts can print it (WinAnsi): spaces of every width become a
+    plain space, accents outside the encoding are folded, anything else becomes "?"."""
+    text = str(value)
+    out = []
+    for char in text:
+        if char in "\u00a0\u202f\u2009\u2007":
+            out.append(" ")
+            continue
+        try:
+            char.encode("cp1252")
+            out.append(char)
+        except UnicodeEncodeError:
+            folded = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+            out.append(folded if folded and folded.isascii() else "?")
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class Addressee:
+    """Who a document is addressed to and where the home is."""
+
+    names: Sequence[str]  # "DUPOND Jean", one per holder
+    contract_number: str
+    third_party_number: str
+    address_line1: str
+    postal_code: str
+    city: str
+
+    @classmethod
+    def of(cls, tenancy: Mapping[str, Any] | Any, holders: Iterable[Any]) -> Addressee:
+        get = tenancy.get if isinstance(tenancy, Mapping) else lambda k, d="": getattr(tenancy, k, d)
+        names = sorted(f"{h.last_name} {h.first_name}".strip() for h in holders)
+        return cls(
+            names=names,
+            contract_number=str(get("contract_number", "") or ""),
+            third_party_number=str(get("third_party_number", "") or ""),
+            address_line1=str(get("address_line1", "") or ""),
+            postal_code=str(get("postal_code", "") or ""),
+            city=str(get("city", "") or ""),
+        )
+
+    @property
+    def town(self) -> str:
+        return f"{self.postal_code} {self.city}".strip()
+
+    @property
+    def rental_address(self) -> str:
+        """One line: "10 Rue Hémet, 93300 AUBERVILLIERS"."""
+        return f"{self.address_line1}, {self.town}".strip(", ")
+
+
+class Sheet:
+    """A thin drawing helper over a reportlab canvas, in millimetres from the top-left, that
+    prints the office's footer on every page (with "Page n/N" when ``total_pages`` is set)."""
+
+    def __init__(self, title: str, *, total_pages: int | None = None) -> None:
+        from reportlab.lib.pagesizes import A4
+        from reportlab.pdfgen import canvas
+
+        self.office: Office = get_office()
+        self.buffer = io.BytesIO()
+        self.canvas = canvas.Canvas(self.buffer, pagesize=A4, invariant=1, pageCompression=1)
+        self.canvas.setTitle(printable(title))
+        self.canvas.setAuthor(printable(self.office.name))
+        self.canvas.setCreator("Mon espace locataire")
+        self.page = 1
+        self.total_pages = total_pages
+
+    def _y(self, top_mm: float) -> float:
+        return PAGE_H - top_mm * MM
+
+    def _font(self, size: float, bold: bool, color: Any) -> None:
+        self.canvas.setFont("Helvetica-Bold" if bold else "Helvetica", size)
+        self.canvas.setFillColorRGB(*(color or BLACK))
+
+    def text(
+        self, x_mm: float, top_mm: float, value: str, *, size: float = 9, bold: bool = False, color: Any = None
+    ) -> None:
+        self._font(size, bold, color)
+        self.canvas.drawString(x_mm * MM, self._y(top_mm), printable(value))
+
+    def right(
+        self, x_mm: float, top_mm: float, value: str, *, size: float = 9, bold: bool = False, color: Any = None
+    ) -> None:
+        self._font(size, bold, color)
+        self.canvas.drawRightString(x_mm * MM, self._y(top_mm), printable(value))
+
+    def centre(
+        self, x_mm: float, top_mm: float, value: str, *, size: float = 9, bold: bool = False, color: Any = None
+    ) -> None:
+        self._font(size, bold, color)
+        self.canvas.drawCentredString(x_mm * MM, self._y(top_mm), printable(value))
+
+    def box(
+        self, x_mm: float, top_mm: float, w_mm: float, h_mm: float, *, fill: Any = None, dash: bool = False
+    ) -> None:
+        c = self.canvas
+        c.setLineWidth(0.6)
+        c.setStrokeColorRGB(0.25, 0.25, 0.25)
+        if dash:
+            c.setDash(3, 2)
+        if fill:
+            c.setFillColorRGB(*fill)
+        c.rect(x_mm * MM, self._y(top_mm + h_mm), w_mm * MM, h_mm * MM, stroke=1, fill=1 if fill else 0)
+        c.setDash()
+
+    def line(self, x1: float, top1: float, x2: float, top2: float, *, dash: bool = False, width: float = 0.6) -> None:
+        c = self.canvas
+        c.setLineWidth(width)
+        c.setStrokeColorRGB(0.25, 0.25, 0.25)
+        if dash:
+            c.setDash(4, 3)
+        c.line(x1 * MM, self._y(top1), x2 * MM, self._y(top2))
+        c.setDash()
+
+    def wrap(self, value: str, width_mm: float, *, size: float = 9, bold: bool = False) -> list[str]:
+        """The lines ``value`` takes at this width."""
+        from reportlab.lib.utils import simpleSplit
+
+        font = "Helvetica-Bold" if bold else "Helvetica"
+        return list(simpleSplit(printable(value), font, size, width_mm * MM)) or [""]
+
+    def paragraph(
+        self, x_mm: float, top_mm: float, value: str, width_mm: float, *, size: float = 9, bold: bool = False
+    ) -> float:
+        """Wrapped text; returns the top of the line after it."""
+        for line in self.wrap(value, width_mm, size=size, bold=bold):
+            self.text(x_mm, top_mm, line, size=size, bold=bold)
+            top_mm += size * 0.5
+        return top_mm
+
+    def letterhead(self, kind: str, subtitle_lines: Sequence[str]) -> None:
+        """Office block top-left, document kind and references top-right."""
+        office = self.office
+        self.box(15, 12, 95, 24, fill=BLUE)
+        y = 19.0
+        for line in self.wrap(office.name.upper(), 87, size=11, bold=True)[:2]:
+            self.text(19, y, line, size=11, bold=True, color=WHITE)
+            y += 5.5
+        self.text(19, 33, office.postal_address, size=7.5, color=WHITE)
+        self.right(195, 20, kind, size=16, bold=True)
+        for index, line in enumerate(subtitle_lines):
+            self.right(195, 27 + index * 5, line, size=10)
+
+    def running_head(self, kind: str, subtitle: str) -> None:
+        """The top of a continuation page: the office, the document, what it is about."""
+        self.text(15, 15, self.office.name, size=9, bold=True, color=BLUE)
+        self.right(195, 15, f"{kind} — {subtitle}", size=9, bold=True)
+        self.line(15, 18, 195, 18, width=0.4)
+
+    def footer(self) -> None:
+        """The office's details at the bottom of the page."""
+        office = self.office
+        self.line(15, FOOTER_TOP, 195, FOOTER_TOP, width=0.3)
+        self.centre(105, FOOTER_TOP + 4, f"{office.name} — {office.postal_address}", size=6.5)
+        contact = f"Tél. {office.phone} — {office.email} — {office.website}"
+        self.centre(105, FOOTER_TOP + 7.5, contact, size=6.5)
+        hours = " ; ".join(office.opening_hours)
+        if hours:
+            self.centre(105, FOOTER_TOP + 11, f"Accueil : {hours}", size=6.5)
+        if self.total_pages:
+            self.right(195, FOOTER_TOP + 11, f"Page {self.page}/{self.total_pages}", size=6.5)
+
+    def new_page(self) -> None:
+        """Close the page (with its footer) and start the next one."""
+        self.footer()
+        self.canvas.showPage()
+        self.page += 1
+
+    def finish(self) -> bytes:
+        self.footer()
+        self.canvas.showPage()
+        self.canvas.save()
+        return self.buffer.getvalue()
+
+
+def address_window(sheet: Sheet, addressee: Addressee, top: float = 52) -> None:
+    """Where the envelope window is on the paper notice."""
+    sheet.box(110, top - 6, 85, 30)
+    y = top
+    for name in addressee.names[:3] or [""]:
+        sheet.text(114, y, name, size=10, bold=True)
+        y += 5
+    sheet.text(114, y, addressee.address_line1, size=10)
+    sheet.text(114, y + 5, addressee.town, size=10)
+
+
+def references(sheet: Sheet, tenant_number: str, addressee: Addressee, top: float = 46) -> float:
+    """The references box: N° intitulé, N° contrat, N° tiers, then the interlocuteur (the
+    office's service) with its address and phone. Returns where the box ends."""
+    office = sheet.office
+    sheet.box(15, top, 88, 42, fill=GREY)
+    rows = (
+        ("N° intitulé", tenant_number),
+        ("N° contrat", addressee.contract_number),
+        ("N° tiers", addressee.third_party_number),
+    )
+    y = top + 6.5
+    for label, value in rows:
+        sheet.text(18, y, f"{label} :", size=9)
+        sheet.text(45, y, value, size=10, bold=True)
+        y += 6
+    sheet.text(18, y, "Interlocuteur :", size=9)
+    for index, value in enumerate((SERVICE, office.address_line1, office.town, f"Tél. : {office.phone}")):
+        sheet.text(45, y + index * 4.3, value, size=9 if index == 0 else 8, bold=index == 0)
+    return top + 42
