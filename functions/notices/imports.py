@@ -1,4 +1,5 @@
-"""Admin imports (S3 ``ObjectCreated`` on ``imports/tenants/`` and ``imports/notices/``).
+"""Admin imports (S3 ``ObjectCreated`` on ``imports/tenants/``, ``imports/notices/`` and
+``imports/movements/``).
 
 Each uploaded CSV is imported and its report written next to the imports
 (``imports/reports/``); the handler returns ``{"reports": [...]}``, one per record.

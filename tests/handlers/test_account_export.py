@@ -176,3 +176,11 @@ def test_export_requires_authentication(client, runtime):
     reply = client.get("/v1/account/export")
     assert reply.status == 401
     assert reply.json()["code"] == "unauthorized"
+
+
+def test_the_exported_balance_is_the_balance_the_app_shows(client, world):
+    # One function computes every figure a tenant sees: the export does not recompute it.
+    me = world["me"]
+    token = log_in(me).access_token
+    shown = client.get("/v1/payments/balance", token=token).json()
+    assert _export(client, me).json()["tenancy"]["balance"] == shown

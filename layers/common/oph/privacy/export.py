@@ -19,6 +19,7 @@ from oph.accounts.model import Account
 from oph.accounts.profile import get_holder, get_preferences, live_pending_email
 from oph.documents.model import PAYMENT_RECEIPT, sort_newest_first
 from oph.documents.store import document_store
+from oph.payments.balance import get_balance
 from oph.payments.store import payment_store
 from oph.platform import clock
 from oph.platform.errors import Unauthorized
@@ -135,8 +136,8 @@ def export_personal_data(account: Account) -> dict[str, Any]:
                 "contract_number": tenancy.contract_number,
                 "third_party_number": tenancy.third_party_number,
                 "address": tenancy.address(),
-                "balance_cents": tenancy.balance_cents,
-                "balance_date": tenancy.balance_date,
+                # The figures of GET /v1/payments/balance: one function computes what a tenant sees.
+                "balance": get_balance(account.tenant_number),
             }
             if tenancy
             else None
