@@ -22,7 +22,7 @@ NOTICE_HEADER = "tenant_number;period;issue_date;due_date;label;category;amount;
 def pdf_text(data: bytes) -> str:
     assert data.startswith(b"%PDF-")
     return subprocess.run(
-        ["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True
+        ["pdftotext", "-layout", "-nodiag", "-", "-"], input=data, capture_output=True, check=True
     ).stdout.decode()
 
 

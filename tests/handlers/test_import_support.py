@@ -76,5 +76,5 @@ def pdf_text(data: bytes) -> str:
     import subprocess
 
     assert data.startswith(b"%PDF-")
-    out = subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True)
+    out = subprocess.run(["pdftotext", "-layout", "-nodiag", "-", "-"], input=data, capture_output=True, check=True)
     return out.stdout.decode("utf-8")

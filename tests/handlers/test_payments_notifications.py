@@ -107,7 +107,7 @@ def test_success_lists_a_payment_receipt_document(client, payer, outbox, tmp_pat
     assert pdf.startswith(b"%PDF-")
     path = tmp_path / "r.pdf"
     path.write_bytes(pdf)
-    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True, text=True).stdout
+    text = subprocess.run(["pdftotext", "-nodiag", str(path), "-"], capture_output=True, check=True, text=True).stdout
     assert "REÇU DE PAIEMENT" in text and "220,00 €" in text and tenant.holder.tenant_number in text
     from oph.payments.references import payment_reference
 

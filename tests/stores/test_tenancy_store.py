@@ -46,13 +46,28 @@ def test_tenancy_and_holder_in_one_read(store):
     assert store.get_tenancy_and_holder("999", "x") == (None, None)
 
 
-def test_import_view_gives_known_tenancies_with_their_addressees(store):
+def test_import_view_gives_known_tenancies_with_their_roster(store):
     store.put_tenancy(Tenancy("123456", "C1"))
-    store.put_addressees("123456", [MARIE])
-    store.put_addressees("123456", [JEAN])  # a later file adds, never drops
+    store.set_roster("123456", [JEAN, MARIE], [])
     found = store.tenancies_for_import(["123456", "999999"])
     assert set(found) == {"123456"}
     assert [a.first_name for a in found["123456"].addressees] == ["Jean", "Marie"]
+    assert found["123456"].departed == []
+    marie = found["123456"].addressees[1]
+    store.set_roster("123456", [JEAN], [marie])  # a later file: the roster is replaced, not merged
+    again = store.tenancies_for_import(["123456"])["123456"]
+    assert [a.first_name for a in again.addressees] == ["Jean"]
+    assert again.departed == [marie]
+
+
+def test_a_holder_who_left_is_marked_until_written_again(store):
+    store.put_holder(MARIE)
+    store.mark_left("123456", MARIE.holder_id, "2026-11-29T00:00:00Z")
+    assert store.get_holder("123456", MARIE.holder_id).left_at == "2026-11-29T00:00:00Z"
+    assert store.list_holders("123456")[0].left_at == "2026-11-29T00:00:00Z"
+    store.put_holders([MARIE])  # listed again by a later file
+    assert store.get_holder("123456", MARIE.holder_id).left_at is None
+    store.mark_left("123456", "nobody", "2026-11-29T00:00:00Z")  # nothing to mark: nothing happens
 
 
 def test_movements_are_replaced_by_reference(store):

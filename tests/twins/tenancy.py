@@ -15,6 +15,7 @@ class MemoryTenancyStore:
         self.tenancies: dict[str, Tenancy] = {}
         self.balance_sources: dict[str, str] = {}
         self.addressees: dict[str, dict[str, Addressee]] = {}
+        self.departed: dict[str, dict[str, Addressee]] = {}
         self.movement_items: dict[str, dict[str, Movement]] = {}
 
     def put_holder(self, holder: Holder) -> None:
@@ -82,10 +83,15 @@ class MemoryTenancyStore:
             self.movement_items.setdefault(number, {})[movement.reference] = replace(movement, tenant_number=number)
         return []
 
-    def put_addressees(self, tenant_number: str, holders: list[Holder]) -> None:
-        known = self.addressees.setdefault(normalize_tenant_number(tenant_number), {})
-        for h in holders:
-            known[h.holder_id] = Addressee(h.holder_id, h.last_name, h.first_name)
+    def set_roster(self, tenant_number: str, holders: list[Holder], departed: list[Addressee]) -> None:
+        number = normalize_tenant_number(tenant_number)
+        self.addressees[number] = {h.holder_id: Addressee(h.holder_id, h.last_name, h.first_name) for h in holders}
+        self.departed[number] = {a.holder_id: a for a in departed}
+
+    def mark_left(self, tenant_number: str, holder_id: str, at: str) -> None:
+        holders = self.holders.get(normalize_tenant_number(tenant_number), {})
+        if holder_id in holders:
+            holders[holder_id] = replace(holders[holder_id], left_at=at)
 
     def tenancies_for_import(self, numbers: Iterable[str]) -> dict[str, ImportedTenancy]:
         found = {}
@@ -93,5 +99,6 @@ class MemoryTenancyStore:
             tenancy = self.tenancies.get(number)
             if tenancy is not None:
                 names = sorted(self.addressees.get(number, {}).values(), key=lambda a: (a.last_name, a.first_name))
-                found[number] = ImportedTenancy(tenancy, names)
+                gone = sorted(self.departed.get(number, {}).values(), key=lambda a: (a.last_name, a.first_name))
+                found[number] = ImportedTenancy(tenancy, names, gone)
         return found

@@ -40,7 +40,7 @@ class Stores:
 
     def known(self, number: str, **balance: object) -> None:
         self.tenancy.put_tenancy(Tenancy(number, "C1", "T1", "1 Rue A", "93300", "AUBERVILLIERS", **balance))
-        self.tenancy.put_addressees(number, [Holder(number, "DUPOND", "Jean", "1975-09-10")])
+        self.tenancy.set_roster(number, [Holder(number, "DUPOND", "Jean", "1975-09-10")], [])
 
 
 @pytest.fixture

@@ -49,7 +49,7 @@ HOLDERS = [Holder("123456", "DUPOND", "Jean", "1975-09-10")]
 
 def pdf_text(data: bytes) -> str:
     assert data.startswith(b"%PDF-")
-    out = subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True)
+    out = subprocess.run(["pdftotext", "-layout", "-nodiag", "-", "-"], input=data, capture_output=True, check=True)
     return out.stdout.decode("utf-8")
 
 

@@ -121,7 +121,8 @@ def start_registration(
     except ServiceUnavailable:
         _refund(counters)  # an outage is not the tenant's failure
         raise
-    matching = [h for h in holders if h.matches(last_name, first_name, birth_date.strip())]
+    # A holder who left the tenancy (no longer in the office's tenants file) cannot register.
+    matching = [h for h in holders if h.left_at is None and h.matches(last_name, first_name, birth_date.strip())]
     if not matching:
         _lock_if_daily_cap_reached(counters, charged)
         raise IdentityMismatch()

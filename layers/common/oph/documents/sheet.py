@@ -25,11 +25,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from oph.platform.office import Office, get_office
+from oph.platform.settings import get_settings
 
 # The office's service that manages tenancies: the "interlocuteur" printed on its notices.
 SERVICE = "Service Gestion locative"
 
 MM = 72 / 25.4
+PAGE_W = 595.2756
 PAGE_H = 841.8898  # A4 height in points
 BLUE = (0 / 255, 75 / 255, 135 / 255)
 GREY = (0.93, 0.94, 0.96)
@@ -89,6 +91,14 @@ class Addressee:
     def rental_address(self) -> str:
         """One line: "10 Rue Hémet, 93300 AUBERVILLIERS"."""
         return f"{self.address_line1}, {self.town}".strip(", ")
+
+
+TEST_STAMP = "DOCUMENT DE TEST — SANS VALEUR"
+
+
+def is_test_stage() -> bool:
+    """The sandbox gateway (never in production) means every document is a test document."""
+    return get_settings().payment_provider == "sandbox"
 
 
 class Sheet:
@@ -203,14 +213,33 @@ class Sheet:
         if self.total_pages:
             self.right(195, FOOTER_TOP + 11, f"Page {self.page}/{self.total_pages}", size=6.5)
 
+    def test_stamp(self) -> None:
+        """ "DOCUMENT DE TEST — SANS VALEUR" across the page (contract section 6): every PDF of a
+        stage whose payment gateway is the sandbox, so a test document never passes for a
+        real one. Drawn last, translucent, over the page's content."""
+        c = self.canvas
+        c.saveState()
+        c.setFillColorRGB(0.75, 0.1, 0.1)
+        c.setFillAlpha(0.22)
+        c.translate(PAGE_W / 2, PAGE_H / 2)
+        c.rotate(52)
+        c.setFont("Helvetica-Bold", 38)
+        c.drawCentredString(0, 0, printable(TEST_STAMP))
+        c.restoreState()
+
+    def end_page(self) -> None:
+        self.footer()
+        if is_test_stage():
+            self.test_stamp()
+
     def new_page(self) -> None:
         """Close the page (with its footer) and start the next one."""
-        self.footer()
+        self.end_page()
         self.canvas.showPage()
         self.page += 1
 
     def finish(self) -> bytes:
-        self.footer()
+        self.end_page()
         self.canvas.showPage()
         self.canvas.save()
         return self.buffer.getvalue()

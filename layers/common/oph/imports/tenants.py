@@ -7,6 +7,9 @@ contract, third-party number, address and balance: a row that differs from the f
 its tenancy is rejected with a reason naming the fields that differ and both values, as is a
 holder listed twice.
 
+A file is complete for every tenancy it lists: a holder an earlier file listed and this one
+does not has left the tenancy (:func:`roster_change`, :func:`apply_roster_change`).
+
 When a tenancy has account movements (contract section 8) its balance is theirs: the file's
 balance is still recorded (the snapshot), and one that disagrees with the movements' running
 balance on its date is listed in the report's ``warnings``
@@ -18,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from oph.accounts import admin
+from oph.accounts.account_store import account_store
 from oph.imports.csv_format import RowRejected, TenantRow, tenant_row
 from oph.imports.movements import BalanceClaim, check_balances
 from oph.imports.parallel_writes import in_parallel
@@ -25,8 +30,8 @@ from oph.imports.report import STORE_FAILURE, Report
 from oph.platform import clock
 from oph.platform.french import date_fr, euros
 from oph.platform.observability import get_logger
-from oph.tenancy.model import Holder, Tenancy
-from oph.tenancy.store import tenancy_store
+from oph.tenancy.model import Addressee, Holder, Tenancy
+from oph.tenancy.store import ImportedTenancy, tenancy_store
 
 
 @dataclass
@@ -114,6 +119,43 @@ def tenancy_of(row: TenantRow) -> Tenancy:
     )
 
 
+@dataclass(frozen=True)
+class RosterChange:
+    """Who left a tenancy and who came back, between the previous tenants file and this one."""
+
+    left: list[Addressee]
+    returned: list[Addressee]
+    departed: list[Addressee]  # everyone no longer listed, the leavers of earlier files included
+
+
+def roster_change(previous: ImportedTenancy | None, holders: list[Holder]) -> RosterChange:
+    """A tenants file is complete for every tenancy it lists (contract section 5): a holder
+    an earlier file listed and this one does not has left the tenancy."""
+    listed = {h.holder_id for h in holders}
+    if previous is None:
+        return RosterChange([], [], [])
+    left = [a for a in previous.addressees if a.holder_id not in listed]
+    returned = [a for a in previous.departed if a.holder_id in listed]
+    departed = [*left, *(a for a in previous.departed if a.holder_id not in listed)]
+    return RosterChange(left, returned, departed)
+
+
+def apply_roster_change(tenant_number: str, change: RosterChange) -> None:
+    """A holder who left is marked and their online account disabled from the next request on
+    (sessions revoked, no more e-mails, data kept); one listed again gets it back (unless an
+    admin disabled it for another reason) and logs in again as before."""
+    store, accounts, now = tenancy_store(), account_store(), clock.iso_instant()
+    for holder in change.left:
+        store.mark_left(tenant_number, holder.holder_id, now)
+        account = accounts.get_by_holder(holder.holder_id)
+        if account is not None and not account.disabled:
+            admin.disable(account.account_id, admin.LEFT_TENANCY)
+    for holder in change.returned:
+        account = accounts.get_by_holder(holder.holder_id)
+        if account is not None:
+            admin.enable(account.account_id, only_if_reason=admin.LEFT_TENANCY)
+
+
 def read_tenants(rows: list[tuple[int, dict[str, str]]], report: Report, today: str) -> TenantsFile:
     """Validate the rows: the accepted ones are kept, the others rejected with their reason."""
     accepted = TenantsFile()
@@ -140,9 +182,14 @@ def import_tenants(rows: list[tuple[int, dict[str, str]]], report: Report) -> No
     for line in sorted(failed):
         report.reject(line, STORE_FAILURE)
 
+    known = store.tenancies_for_import(accepted.tenancies)
+
     def save(row: TenantRow) -> None:
-        store.put_addressees(row.tenant_number, accepted.names[row.tenant_number])
+        holders = accepted.names[row.tenant_number]
+        roster = roster_change(known.get(row.tenant_number), holders)
+        store.set_roster(row.tenant_number, holders, roster.departed)
         store.put_tenancy(tenancy_of(row))
+        apply_roster_change(row.tenant_number, roster)
 
     for row, _, error in in_parallel(save, list(accepted.tenancies.values())):
         if error is not None:

@@ -103,7 +103,9 @@ def _store_receipt_and_mail(payment: Payment) -> None:
     documents.put(document, only_if_new=True)
     store = payment_store()
     store.record_receipt(payment, document.doc_id)
-    if account is not None and account.email:
+    # A disabled account (the office's decision, or a holder who left the tenancy) gets no
+    # more e-mails; the receipt stays listed for the tenancy.
+    if account is not None and account.email and not account.disabled:
         get_mailer().send(confirmation_email(payment, account, document.filename, pdf))
         count("PaymentReceiptsSent")
     store.mark_fulfilled(payment, at=clock.iso_instant())

@@ -38,6 +38,7 @@ class Holder:
     last_name: str
     first_name: str
     birth_date: str  # YYYY-MM-DD
+    left_at: str | None = None  # set when a later tenants file no longer lists the holder
 
     @property
     def holder_id(self) -> str:

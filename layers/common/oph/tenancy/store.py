@@ -54,6 +54,7 @@ class ImportedTenancy:
 
     tenancy: Tenancy
     addressees: list[Addressee] = field(default_factory=list)
+    departed: list[Addressee] = field(default_factory=list)  # holders an earlier file listed and a later one did not
 
 
 def _s(item: dict[str, Any], name: str) -> str:
@@ -61,7 +62,34 @@ def _s(item: dict[str, Any], name: str) -> str:
 
 
 def _holder(item: dict[str, Any]) -> Holder:
-    return Holder(_s(item, "tenant_number"), _s(item, "last_name"), _s(item, "first_name"), _s(item, "birth_date"))
+    return Holder(
+        _s(item, "tenant_number"),
+        _s(item, "last_name"),
+        _s(item, "first_name"),
+        _s(item, "birth_date"),
+        left_at=_s(item, "left_at") or None,
+    )
+
+
+def _addressee(addressee: Addressee) -> dict[str, Any]:
+    return {
+        "M": {
+            "holder_id": {"S": addressee.holder_id},
+            "last_name": {"S": addressee.last_name},
+            "first_name": {"S": addressee.first_name},
+        }
+    }
+
+
+def _named(values: dict[str, Any], prefix: str) -> list[Addressee]:
+    return sorted(
+        (
+            Addressee(str(v.get("holder_id", "")), str(v.get("last_name", "")), str(v.get("first_name", "")))
+            for k, v in values.items()
+            if k.startswith(prefix) and isinstance(v, dict)
+        ),
+        key=lambda a: (a.last_name, a.first_name),
+    )
 
 
 def _tenancy(item: dict[str, Any]) -> Tenancy:
@@ -307,27 +335,6 @@ class TenancyStore:
         return False
 
     # -- what the imports need
-    def put_addressees(self, tenant_number: str, holders: list[Holder]) -> None:
-        """Record the holders' names and ids (one attribute each, so earlier files' are kept)."""
-        values = {
-            f":h{i}": {
-                "M": {
-                    "holder_id": {"S": h.holder_id},
-                    "last_name": {"S": h.last_name},
-                    "first_name": {"S": h.first_name},
-                }
-            }
-            for i, h in enumerate(holders)
-        }
-        with aws.unavailable_on_failure():
-            aws.dynamodb().update_item(
-                TableName=self.table,
-                Key=dynamo.key(tenancy_pk(tenant_number), ADDRESSEES_SK),
-                UpdateExpression="SET " + ", ".join(f"#h{i} = :h{i}" for i in range(len(holders))),
-                ExpressionAttributeNames={f"#h{i}": f"h_{h.holder_id}" for i, h in enumerate(holders)},
-                ExpressionAttributeValues=values,
-            )
-
     def tenancies_for_import(self, numbers: Iterable[str]) -> dict[str, ImportedTenancy]:
         """The tenancies of these tenant numbers (absent: unknown tenant) with their addressees,
         in batches of 100 keys."""
@@ -336,27 +343,42 @@ class TenancyStore:
             return {}
         items = dynamo.batch_get({self.table: {"Keys": keys, "ConsistentRead": True}}).get(self.table, [])
         found: dict[str, ImportedTenancy] = {}
-        addressees: dict[str, list[Addressee]] = {}
+        rosters: dict[str, dict[str, Any]] = {}
         for item in items:
             number = str(item["pk"]["S"]).removeprefix("TENANT#")
             if item["sk"]["S"] == TENANCY_SK:
                 found[number] = ImportedTenancy(_tenancy(item))
             else:
-                values = dynamo.from_item(item)
-                addressees[number] = sorted(
-                    (
-                        Addressee(
-                            str(v.get("holder_id", "")), str(v.get("last_name", "")), str(v.get("first_name", ""))
-                        )
-                        for k, v in values.items()
-                        if k.startswith("h_") and isinstance(v, dict)
-                    ),
-                    key=lambda a: (a.last_name, a.first_name),
-                )
-        for number, names in addressees.items():
+                rosters[number] = dynamo.from_item(item)
+        for number, values in rosters.items():
             if number in found:
-                found[number].addressees = names
+                found[number].addressees = _named(values, "h_")
+                found[number].departed = _named(values, "gone_")
         return found
+
+    def set_roster(self, tenant_number: str, holders: list[Holder], departed: list[Addressee]) -> None:
+        """The tenancy's holders as the latest tenants file lists them (the notice worker's
+        addressees, ``h_<id>``) and those who left it (``gone_<id>``): a tenants file is
+        complete for every tenancy it lists (contract section 5)."""
+        item: dict[str, Any] = {
+            **{f"h_{h.holder_id}": _addressee(Addressee(h.holder_id, h.last_name, h.first_name)) for h in holders},
+            **{f"gone_{a.holder_id}": _addressee(a) for a in departed},
+        }
+        with aws.unavailable_on_failure():
+            aws.dynamodb().put_item(
+                TableName=self.table, Item={**dynamo.key(tenancy_pk(tenant_number), ADDRESSEES_SK), **item}
+            )
+
+    def mark_left(self, tenant_number: str, holder_id: str, at: str) -> None:
+        """The holder is no longer in the office's records for the tenancy (kept, marked);
+        writing the holder again (a later file lists them) clears the mark."""
+        dynamo.update_if(
+            TableName=self.table,
+            Key=dynamo.key(tenancy_pk(tenant_number), f"HOLDER#{holder_id}"),
+            UpdateExpression="SET left_at = :at",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":at": {"S": at}},
+        )
 
 
 tenancy_store: Provider[TenancyStore] = Provider(TenancyStore)
