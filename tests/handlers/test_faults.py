@@ -1017,3 +1017,64 @@ def test_balance_check_unreadable_is_a_warning_and_the_balance_is_recorded(runti
 def _report() -> Iterator[None]:
     yield
     print(f"\nfault injection: {TOTAL['faults']} faults injected")
+
+
+# ---------------------------------------------------------------- security revision 4's new writes
+def test_step1_charge_throttled_is_503_and_counts_nothing(client, runtime, inject):
+    tenant = make_tenant()
+    fault = inject("dynamodb", "UpdateItem")  # the conditional charge of the first counter
+    unavailable(client.post("/v1/registrations/identity", identity_of(tenant)), fault)
+    from oph.accounts.identity_check import TENANT_FAILURES
+    from oph.platform.rate_limit_store import RateLimiter, hashed
+
+    assert RateLimiter().current(TENANT_FAILURES, hashed(tenant.holder.tenant_number))[0] == 0
+    assert client.post("/v1/registrations/identity", identity_of(tenant)).status == 200
+
+
+def test_disabling_with_the_database_failing_changes_nothing_and_the_retry_disables(client, member, outbox, inject):
+    from oph.accounts.account_store import account_store
+    from oph.accounts.admin import set_disabled
+    from oph.platform.errors import ServiceUnavailable
+
+    assert client.post("/v1/auth/password/forgot", {"email": member.account.email}).status == 202
+    link = link_token(outbox, member.account.email, "reset-password")
+    before = account_store().get(member.account.account_id)
+    fault = inject("dynamodb", "TransactWriteItems")
+    with pytest.raises(ServiceUnavailable):
+        set_disabled(member.account.email, True)
+    assert fault.fired == 1
+    after = account_store().get(member.account.account_id)
+    assert (after.disabled, after.session_generation) == (before.disabled, before.session_generation)
+    assert client.get("/links/reset-password", query=f"token={link}").status == 200  # link not voided half-way
+    assert set_disabled(member.account.email, True)
+    assert client.get("/v1/account", token=member.access_token).status == 403
+    assert client.get("/links/reset-password", query=f"token={link}").status == 400
+
+
+def test_password_change_failing_keeps_the_links_it_would_have_voided(client, member, outbox, inject):
+    assert client.post("/v1/auth/password/forgot", {"email": member.account.email}).status == 202
+    link = link_token(outbox, member.account.email, "reset-password")
+    body = {
+        "current_password": PASSWORD,
+        "new_password": "Velo-Rouge-Tulipe-93",
+        "new_password_confirmation": "Velo-Rouge-Tulipe-93",
+    }
+    fault = inject("dynamodb", "TransactWriteItems")
+    unavailable(client.put("/v1/account/password", body, token=member.access_token), fault)
+    assert client.get("/links/reset-password", query=f"token={link}").status == 200
+    assert client.put("/v1/account/password", body, token=member.access_token).status == 200
+    assert client.get("/links/reset-password", query=f"token={link}").status == 400
+
+
+def test_payment_creation_failing_is_not_counted_against_the_hourly_limit(client, member, inject):
+    fault = inject("dynamodb", "TransactWriteItems")
+    headers = {"Idempotency-Key": str(uuid.uuid4())}
+    unavailable(client.post("/v1/payments", {"amount_cents": 10000}, headers=headers, token=member.access_token), fault)
+    for _ in range(10):  # the failed attempt was given back: ten creations are still allowed
+        reply = client.post(
+            "/v1/payments",
+            {"amount_cents": 10000},
+            headers={"Idempotency-Key": str(uuid.uuid4())},
+            token=member.access_token,
+        )
+        assert reply.status == 201, reply.text

@@ -440,6 +440,7 @@ class Lifecycle(RuleBasedStateMachine):
         if owner is not None and owner != h:  # an expired pending account released it
             del self.accounts[owner]
         account.email, account.change = new, None
+        account.reset = None  # an e-mail change voids every outstanding reset link (security revision 4)
 
     # ------------------------------------------------------------ passwords, deletion
     @precondition(lambda self: self._active())
@@ -461,6 +462,7 @@ class Lifecycle(RuleBasedStateMachine):
         )
         assert reply.status == 200, reply.text
         account.password = PASSWORDS[p]
+        account.reset = account.change = None  # outstanding reset and confirm-email links are voided
         self._kill_all(h)  # every earlier token, the caller's own included
         self._open_session(h, reply.json())
 
@@ -493,6 +495,7 @@ class Lifecycle(RuleBasedStateMachine):
             return
         assert reply.status == 204, reply.text
         account.password = password
+        account.change = None  # a reset voids the confirm-email link too
         self._kill_all(h)
 
     @precondition(lambda self: self._active())

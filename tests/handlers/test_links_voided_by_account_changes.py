@@ -87,6 +87,7 @@ def test_a_password_change_voids_reset_and_confirm_email_links(client, me, outbo
     fresh = changed.json()["access_token"]
     reply = client.post("/v1/account/email/confirm", {"token": stale_confirm}, token=fresh)
     assert reply.status == 400 and reply.json()["code"] == "token_invalid"
+    assert client.get("/v1/account", token=fresh).json()["pending_email"] is None  # the request ended with its link
 
 
 def test_a_password_reset_voids_the_confirm_email_link(client, me, outbox):

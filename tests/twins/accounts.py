@@ -235,6 +235,7 @@ class MemoryAccountStore:
     def _new_password(self, account_id: str, new_hash: str, at: str) -> None:
         generation = int(self.items[account_id].get("session_generation", 0)) + 1
         self._set(account_id, password_hash=new_hash, password_changed_at=at, session_generation=generation)
+        self._drop(account_id, "pending_email", "pending_email_expires_at")
 
     def change_password_item(self, account: Account, new_hash: str, at: str, fails_with: ErrorSpec = None) -> Write:
         me = account.account_id
@@ -287,6 +288,7 @@ class MemoryAccountStore:
     def disable_item(self, account_id: str, reason: str, at: str, fails_with: ErrorSpec = None) -> Write:
         def apply() -> None:
             self._set(account_id, disabled=True, disabled_reason=reason, disabled_at=at)
+            self._drop(account_id, "pending_email", "pending_email_expires_at")
             self.revoke_all_sessions(account_id)
 
         return memory_write(

@@ -245,7 +245,11 @@ class AccountStore:
             same_generation = f"(attribute_not_exists(session_generation) OR {same_generation})"
         request = {
             "Key": account_key(account.account_id),
-            "UpdateExpression": "SET password_hash = :h, password_changed_at = :now ADD session_generation :one",
+            # The pending e-mail change ends with its (voided) link.
+            "UpdateExpression": (
+                "SET password_hash = :h, password_changed_at = :now ADD session_generation :one "
+                "REMOVE pending_email, pending_email_expires_at"
+            ),
             "ConditionExpression": (
                 f"attribute_exists(pk) AND password_hash = :old AND {same_generation} AND {_NOT_DISABLED}"
             ),
@@ -265,7 +269,10 @@ class AccountStore:
         the e-mail and password the reset link was sent for."""
         request = {
             "Key": account_key(account.account_id),
-            "UpdateExpression": "SET password_hash = :h, password_changed_at = :at ADD session_generation :one",
+            "UpdateExpression": (
+                "SET password_hash = :h, password_changed_at = :at ADD session_generation :one "
+                "REMOVE pending_email, pending_email_expires_at"
+            ),
             "ConditionExpression": (
                 f"attribute_exists(pk) AND #s = :active AND email = :email AND password_hash = :old AND {_NOT_DISABLED}"
             ),
@@ -301,7 +308,10 @@ class AccountStore:
         (``reason``: "admin" or "left_tenancy")."""
         request = {
             "Key": account_key(account_id),
-            "UpdateExpression": "SET disabled = :t, disabled_reason = :r, disabled_at = :at ADD session_generation :one",
+            "UpdateExpression": (
+                "SET disabled = :t, disabled_reason = :r, disabled_at = :at ADD session_generation :one "
+                "REMOVE pending_email, pending_email_expires_at"
+            ),
             "ConditionExpression": "attribute_exists(pk)",
             "ExpressionAttributeValues": {":t": {"BOOL": True}, ":r": _s(reason), ":at": _s(at), ":one": {"N": "1"}},
         }
