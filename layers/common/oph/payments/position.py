@@ -139,7 +139,8 @@ def _pending(
         day = paris_date(payment.paid_at)
         if (after is None or day > after) and (since is None or day >= since):
             found.append(payment)
-    return tuple(sorted(found, key=lambda p: (str(p.paid_at), p.payment_id)))
+    # In the order paid; within one second, in the order created (the per-day transaction counter).
+    return tuple(sorted(found, key=lambda p: (str(p.paid_at), p.created_at, p.trans_date, p.trans_id, p.payment_id)))
 
 
 def _entries(office: list[Entry], pending: tuple[Payment, ...]) -> tuple[Entry, ...]:
