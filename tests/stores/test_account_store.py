@@ -158,7 +158,7 @@ def test_password_change_needs_the_account_as_read(store):
     assert (stored.password_hash, stored.session_generation) == ("$2b$04$new", 1)
     with pytest.raises(Unauthorized):  # stale hash and generation
         Transaction(store.change_password_item(account, "$2b$04$other", AT, fails_with=Unauthorized)).commit()
-    store.set_disabled("a1", True)
+    Transaction(store.disable_item("a1", "admin", AT)).commit()
     with pytest.raises(RaceLost):  # disabled
         Transaction(store.change_password_item(store.get("a1"), "$2b$04$other", AT)).commit()
 
@@ -173,7 +173,7 @@ def test_password_reset_needs_an_active_account_with_the_same_credentials(store)
         Transaction(store.reset_password_item(pending, "$2b$04$new", AT)).commit()
     with pytest.raises(RaceLost):  # the password changed since the link was read: refused
         Transaction(store.reset_password_item(account, "$2b$04$again", AT)).commit()
-    store.set_disabled("a1", True)
+    Transaction(store.disable_item("a1", "admin", AT)).commit()
     with pytest.raises(RaceLost):  # disabled
         Transaction(store.reset_password_item(store.get("a1"), "$2b$04$again", AT)).commit()
 
@@ -187,13 +187,16 @@ def test_generation_check_and_revocation(store):
         Transaction(store.generation_check_item(account, fails_with=Unauthorized)).commit()
     fresh = store.get("a1")
     Transaction(store.generation_check_item(fresh)).commit()
-    assert store.set_disabled("a1", True) is True
+    Transaction(store.disable_item("a1", "admin", AT)).commit()
     assert store.get("a1").session_generation == 2
     with pytest.raises(RaceLost):
         Transaction(store.generation_check_item(replace(fresh, session_generation=2))).commit()
-    assert store.set_disabled("a1", False) is True
+    with pytest.raises(RaceLost):  # only an account disabled for that reason
+        Transaction(store.enable_item("a1", only_if_reason="left_tenancy")).commit()
+    Transaction(store.enable_item("a1")).commit()
     assert store.get("a1").disabled is False and store.get("a1").session_generation == 2
-    assert store.set_disabled("nobody", True) is False
+    with pytest.raises(RaceLost):
+        Transaction(store.disable_item("nobody", "admin", AT)).commit()
 
 
 def test_undeliverable_only_while_the_address_is_the_accounts(store):

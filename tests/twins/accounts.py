@@ -307,14 +307,6 @@ class MemoryAccountStore:
 
         return memory_write("account.enable", check=check, apply=apply, fails_with=fails_with)
 
-    def set_disabled(self, account_id: str, disabled: bool) -> bool:
-        if account_id not in self.items:
-            return False
-        self._set(account_id, disabled=bool(disabled))
-        if disabled:
-            self.revoke_all_sessions(account_id)
-        return True
-
     def mark_undeliverable(self, account_id: str, email: str, reason: str, at: str) -> bool:
         if self._item(account_id).get("email") != email:
             return False

@@ -18,6 +18,7 @@ from oph.platform.errors import (
     TooManyRequests,
     Unauthorized,
 )
+from oph.platform.transaction import Transaction
 from tests.factories import PASSWORD, log_in, make_account, make_tenant
 from tests.twins.accounts import AccountsTwin, memory_accounts
 
@@ -192,7 +193,7 @@ def test_a_change_racing_another_one_is_refused(twin):
 
 def test_a_change_racing_a_disabling_is_refused(twin):
     account = make_account(make_tenant())
-    twin.accounts.set_disabled(account.account_id, True)
+    Transaction(twin.accounts.disable_item(account.account_id, "admin", "2026-11-29T00:00:00Z")).commit()
     with pytest.raises(Unauthorized):
         profile.change_password(account, PASSWORD, NEW_PASSWORD, NEW_PASSWORD)
     with pytest.raises(AccountDisabled):

@@ -24,6 +24,9 @@ from oph.platform.validation import normalize_email
 
 _NOT_DISABLED = "(attribute_not_exists(disabled) OR disabled = :false)"
 _FALSE = {"BOOL": False}
+# A pending e-mail change ends with its link, which every password change or reset and every
+# disabling voids (oph.accounts.token_store.ACCOUNT_CHANGE_LINKS).
+_END_EMAIL_CHANGE = "REMOVE pending_email, pending_email_expires_at"
 
 
 def account_key(account_id: str) -> dict[str, Any]:
@@ -245,11 +248,7 @@ class AccountStore:
             same_generation = f"(attribute_not_exists(session_generation) OR {same_generation})"
         request = {
             "Key": account_key(account.account_id),
-            # The pending e-mail change ends with its (voided) link.
-            "UpdateExpression": (
-                "SET password_hash = :h, password_changed_at = :now ADD session_generation :one "
-                "REMOVE pending_email, pending_email_expires_at"
-            ),
+            "UpdateExpression": f"SET password_hash = :h, password_changed_at = :now ADD session_generation :one {_END_EMAIL_CHANGE}",
             "ConditionExpression": (
                 f"attribute_exists(pk) AND password_hash = :old AND {same_generation} AND {_NOT_DISABLED}"
             ),
@@ -269,10 +268,7 @@ class AccountStore:
         the e-mail and password the reset link was sent for."""
         request = {
             "Key": account_key(account.account_id),
-            "UpdateExpression": (
-                "SET password_hash = :h, password_changed_at = :at ADD session_generation :one "
-                "REMOVE pending_email, pending_email_expires_at"
-            ),
+            "UpdateExpression": f"SET password_hash = :h, password_changed_at = :at ADD session_generation :one {_END_EMAIL_CHANGE}",
             "ConditionExpression": (
                 f"attribute_exists(pk) AND #s = :active AND email = :email AND password_hash = :old AND {_NOT_DISABLED}"
             ),
@@ -308,10 +304,7 @@ class AccountStore:
         (``reason``: "admin" or "left_tenancy")."""
         request = {
             "Key": account_key(account_id),
-            "UpdateExpression": (
-                "SET disabled = :t, disabled_reason = :r, disabled_at = :at ADD session_generation :one "
-                "REMOVE pending_email, pending_email_expires_at"
-            ),
+            "UpdateExpression": f"SET disabled = :t, disabled_reason = :r, disabled_at = :at ADD session_generation :one {_END_EMAIL_CHANGE}",
             "ConditionExpression": "attribute_exists(pk)",
             "ExpressionAttributeValues": {":t": {"BOOL": True}, ":r": _s(reason), ":at": _s(at), ":one": {"N": "1"}},
         }
@@ -333,14 +326,6 @@ class AccountStore:
             "ExpressionAttributeValues": values,
         }
         return self._write("account.enable", "Update", request, fails_with)
-
-    def set_disabled(self, account_id: str, disabled: bool) -> bool:
-        """Disable (incrementing the session generation) or re-enable; False if none."""
-        expression = "SET disabled = :d ADD session_generation :one" if disabled else "SET disabled = :d"
-        values: dict[str, Any] = {":d": {"BOOL": bool(disabled)}}
-        if disabled:
-            values[":one"] = {"N": "1"}
-        return self._update(account_id, expression, "attribute_exists(pk)", values)
 
     def mark_undeliverable(self, account_id: str, email: str, reason: str, at: str) -> bool:
         """Flag the account's address; False when it no longer has ``email`` (or is gone)."""
