@@ -60,6 +60,7 @@ FIND_RETRY_SECONDS = 0.2
 # What the balance and the statement read of the partition (the balance screen opens with the app).
 BALANCE_ATTRIBUTES = (
     *("type", "status", "tenant_number", "balance_cents", "balance_date", "payment_id", "amount_cents", "paid_at"),
+    *("created_at", "trans_date", "trans_id"),  # the order of payments paid in the same second
     *("doc_id", "title", "s3_key", "filename", "issued_on", "period", "due_date", "amount_due_cents"),
     *("date", "label", "reference"),  # movements
 )
