@@ -30,9 +30,19 @@ class LocalAws:
         return env
 
     def shared_environment(self) -> dict[str, str]:
-        """The Globals environment: what every function shares (the in-process server sets it once)."""
+        """The Globals environment: what every function shares (the in-process server sets it once).
+
+        One process plays every function locally, so it also gets the functions' own
+        variables that name a resource (``IBAN_KEY_ID``): in AWS, their IAM policies, not
+        their environment, decide which function may use what. Service names stay per function.
+        """
         variables = tpl.load().get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
-        return {k: str(self.resolver.resolve(v)) for k, v in variables.items()}
+        env = {k: str(self.resolver.resolve(v)) for k, v in variables.items()}
+        for function in tpl.functions():
+            for name, value in function.environment.items():
+                if name not in env and not name.startswith("POWERTOOLS_"):
+                    env[name] = str(self.resolver.resolve(value))
+        return env
 
 
 def _generate_secret(spec: dict[str, Any]) -> str:
@@ -46,6 +56,24 @@ def _generate_secret(spec: dict[str, Any]) -> str:
         body[spec["GenerateStringKey"]] = generated
         return json.dumps(body)
     return generated
+
+
+def _create_keys(resolver: tpl.Resolver, physical: dict[str, str], attributes: dict[str, str]) -> None:
+    """The template's KMS keys and aliases. A key's ``Ref`` resolves to its alias locally, not
+    to its id: ``/_dev/reset`` creates new keys, and the warm workers, which keep the
+    environment they started with, still find the key by its (unchanged) alias name."""
+    kms = _SESSION.client("kms", region_name=tpl.REGION)
+    for logical_id, resource in tpl.resources("AWS::KMS::Key").items():
+        metadata = kms.create_key(Description=str(resolver.resolve(resource["Properties"].get("Description", ""))))
+        physical[logical_id] = metadata["KeyMetadata"]["KeyId"]
+        attributes[f"{logical_id}.Arn"] = metadata["KeyMetadata"]["Arn"]
+    for logical_id, resource in tpl.resources("AWS::KMS::Alias").items():
+        props = resource["Properties"]
+        target = props["TargetKeyId"]["Ref"]
+        alias = str(resolver.resolve(props["AliasName"]))
+        kms.create_alias(AliasName=alias, TargetKeyId=physical[target])
+        physical[logical_id] = alias
+        physical[target] = alias
 
 
 def create_resources(public_base_url: str, overrides: dict[str, str] | None = None) -> LocalAws:
@@ -100,6 +128,8 @@ def create_resources(public_base_url: str, overrides: dict[str, str] | None = No
         # The name, not the ARN (whose suffix is random): the environment then stays the same
         # across /_dev/reset, so warm workers keep finding their secrets.
         physical[logical_id] = logical_id
+
+    _create_keys(resolver, physical, attributes)
 
     sqs = _SESSION.client("sqs", region_name=region)
     queue_urls: dict[str, str] = {}

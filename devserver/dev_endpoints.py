@@ -7,10 +7,13 @@ table at the bottom routes them. They only exist in the local server, never in A
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
+from urllib.parse import unquote
 
 from devserver import outbox
 from devserver import template as tpl
@@ -22,7 +25,14 @@ SWAGGER_HTML = """<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><ti
 <script src="/_dev/swagger/swagger-ui-bundle.min.js"></script>
 <script src="/_dev/swagger/init.js"></script></body></html>"""
 SWAGGER_INIT = b"window.ui = SwaggerUIBundle({url: '/_dev/openapi.json', dom_id: '#swagger-ui'});"
-IMPORT_KINDS = ("tenants", "notices", "movements")
+IMPORT_KINDS = ("tenants", "notices", "movements", "mandates")
+# POST /_dev/jobs/{name} -> the "job" of the scheduler's event (template.yaml, PaymentJobsFunction).
+JOBS = {
+    "expire-payments": "expire_payments",
+    "payments-export": "export_payments",
+    "direct-debit-export": "direct_debit_export",
+}
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass
@@ -100,6 +110,38 @@ def import_file(server: Any, request: DevRequest) -> Answer:
     return as_json(server.import_file(kind, name, request.body))
 
 
+def is_day(value: Any) -> bool:
+    if not isinstance(value, str) or not _DAY.match(value):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def run_job(server: Any, request: DevRequest) -> Answer:
+    """Run a scheduled job now, as the scheduler would; ``day``: the Paris day an export covers
+    (default: the job's own, yesterday in Paris by the server's clock)."""
+    name = request.path.rsplit("/", 1)[-1]
+    if name not in JOBS:
+        return problem(404, "not_found", f"Tâche inconnue (attendu {', '.join(JOBS)}).", request.request_id)
+    day = request.data.get("day")
+    if day is not None and not is_day(day):
+        return invalid(request, "day", "Jour attendu au format AAAA-MM-JJ.")
+    return as_json({"written": server.run_job(JOBS[name], day)})
+
+
+def bucket_file(server: Any, request: DevRequest) -> Answer:
+    """An object of the local bucket as it is stored, with its content type."""
+    key = unquote(request.path[len("/_dev/files/") :])
+    found = server.read_file(key) if key and ".." not in key.split("/") else None
+    if found is None:
+        return problem(404, "not_found", "Aucun fichier à cette clé.", request.request_id)
+    body, content_type = found
+    return 200, {"Content-Type": content_type}, body
+
+
 def move_clock(server: Any, request: DevRequest) -> Answer:
     offset = request.data.get("offset_seconds")
     if not isinstance(offset, int | float) or isinstance(offset, bool):
@@ -147,6 +189,8 @@ WHEN_READY: dict[tuple[str, str], Endpoint] = {
     ("POST", "/_dev/reset"): reset,
     ("POST", "/_dev/ses-events"): ses_event,
     ("POST", "/_dev/accounts/status"): account_status,
+    ("POST", "/_dev/jobs/"): run_job,
+    ("GET", "/_dev/files/"): bucket_file,
 }
 
 

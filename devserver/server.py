@@ -197,6 +197,30 @@ class DevServer:
         reports = (result or {}).get("reports") if isinstance(result, dict) else None
         return reports[0] if reports else result
 
+    def run_job(self, job: str, day: str | None) -> list[str]:
+        """Invoke the function the scheduler invokes for ``job``, with the schedule's own input
+        (plus ``date`` when a day is given to an export); the keys the run wrote."""
+        for fn in self.functions.values():
+            for schedule in fn.schedules:
+                event = json.loads(str(schedule.get("Input") or "{}"))
+                if event.get("job") != job:
+                    continue
+                if day is not None and job != "expire_payments":
+                    event["date"] = day
+                result = self.invoke(fn.logical_id, event) or {}
+                return [str(key) for key in result.get("written") or []]
+        raise LookupError(f"no schedule runs {job}")
+
+    def read_file(self, key: str) -> tuple[bytes, str] | None:
+        """The local bucket's object at ``key`` and its content type, or None."""
+        assert self.local is not None
+        s3 = boto3.client("s3", region_name=tpl.REGION)
+        try:
+            found = s3.get_object(Bucket=self.local.bucket, Key=key)
+        except s3.exceptions.NoSuchKey:
+            return None
+        return found["Body"].read(), str(found.get("ContentType") or "application/octet-stream")
+
     def ses_event(self, kind: str, address: str) -> Any:
         message = {
             "eventType": kind,

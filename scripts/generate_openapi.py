@@ -66,7 +66,7 @@ ERROR_TEXT = {
     401: "`unauthorized` (missing, expired or revoked access token; refused refresh token) or `invalid_credentials`",
     403: "`account_disabled`, `email_not_verified` or `current_password_invalid`",
     404: "`not_found` (also another tenant's resource: existence is never revealed)",
-    409: "`account_exists`, `email_taken` or `idempotency_conflict`",
+    409: "`account_exists`, `email_taken`, `idempotency_conflict` or `direct_debit_exists`",
     413: "`payload_too_large`: body over 64 KiB",
     415: "`unsupported_media_type`: not application/json",
     422: "`validation_error`, with `errors[]` listing every failing field",
@@ -86,6 +86,8 @@ OWN_ERRORS: dict[tuple[str, str], set[int]] = {
     ("delete", "/v1/account"): {429},
     ("put", "/v1/account/password"): {429},
     ("post", "/v1/account/email"): {429},
+    ("put", "/v1/payments/direct-debit"): {409, 429},
+    ("delete", "/v1/payments/direct-debit"): {404, 429},
     ("post", "/v1/payments/notifications/{provider}"): {400, 413},
 }
 # Request bodies a resolver cannot describe: the gateway posts a signed vads_* form.

@@ -7,7 +7,8 @@ amounts, contract section 7), rendered as the import would; the quittance is May
 the 830,68 € net à payer is paid; the reçu de paiement is a 220,00 € card payment; the relevé
 de compte covers 01/01/2019-31/05/2019 with the demo movements (devserver/seed_data/
 movements-*.csv when present, else a few months of rent, APL and transfers that explain the
-610,68 €). PNGs need pdftoppm (poppler-utils, scripts/system-deps.sh), at 80 dpi.
+610,68 €); the mandat de prélèvement SEPA is the one DUPOND Jean signs in the app on
+28/05/2019 at 14 h 05, debit on the 5th (the contract's example IBAN, masked). PNGs need pdftoppm (poppler-utils, scripts/system-deps.sh), at 80 dpi.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ sys.path[:0] = [str(ROOT / "layers" / "common"), str(ROOT)]
 
 from oph.documents.model import NOTICE, RECEIPT, Document  # noqa: E402
 from oph.documents.notice_pdf import render_notice  # noqa: E402
+from oph.payments.iban import masked  # noqa: E402
+from oph.payments.mandate import PENDING, Mandate  # noqa: E402
+from oph.payments.mandate_document import mandate_document  # noqa: E402
 from oph.payments.model import SUCCEEDED, Payment, TenancySnapshot  # noqa: E402
 from oph.payments.position import position  # noqa: E402
 from oph.payments.quittance_pdf import render_quittance  # noqa: E402
@@ -175,6 +179,23 @@ def demo_receipt(tenancy: Tenancy, holders: list[Holder]) -> bytes:
     )
 
 
+def demo_mandate(tenancy: Tenancy, holders: list[Holder]) -> bytes:
+    holder = holders[0]
+    mandate = Mandate(
+        tenant_number=tenancy.tenant_number,
+        reference=f"OPH-{tenancy.tenant_number}-0001",
+        sequence=1,
+        status=PENDING,
+        account_holder=holder.full_name,
+        iban_masked=masked("FR76 3000 6000 0112 3456 7890 189"),
+        debit_day=5,
+        signed_at="2019-05-28T12:05:00Z",
+        signed_by="demo-account",
+        document_id=None,
+    )
+    return mandate_document(mandate, holder, tenancy)[1]
+
+
 def write(out: Path, name: str, pdf: bytes) -> None:
     (out / f"{name}.pdf").write_bytes(pdf)
     subprocess.run(
@@ -193,6 +214,7 @@ def main() -> None:
     write(out, "quittance-demo", demo_quittance(notice, tenancy, holders))
     write(out, "receipt-demo", demo_receipt(tenancy, holders))
     write(out, "statement-demo", demo_statement(notice, tenancy, holders))
+    write(out, "mandate-demo", demo_mandate(tenancy, holders))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""Log hygiene over the whole test run: no password, token, JWT, full e-mail address or
-birth date may appear in any log line the code writes.
+"""Log hygiene over the whole test run: no password, token, JWT, full e-mail address, birth
+date or full IBAN may appear in any log line the code writes.
 
 Every test's captured output (where Powertools writes its JSON logs) is scanned after the
 test; the local server's log is scanned at the end of the session. Findings fail the run
@@ -26,6 +26,24 @@ PATTERNS = {
     ),
     "birth date": re.compile(r"\b(19[2-9]\d|200\d)-\d\d-\d\d\b"),
 }
+# A full IBAN, any case: compact ("FR7630006000…", exactly its country's length) or grouped by
+# four ("FR76 3000 6000 …"), confirmed by the ISO 13616 check, so that ids and tokens made of
+# letters and digits do not count. A masked IBAN ("FR76 **** … ***0 189") is not one.
+_IBAN_COMPACT = re.compile(r"(?i)(?<![A-Z0-9])[A-Z]{2}\d{2}[A-Z0-9]{11,30}(?![A-Z0-9])")
+_IBAN_GROUPED = re.compile(r"(?i)(?<![A-Z0-9])[A-Z]{2}\d{2}(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?(?![A-Z0-9])")
+
+
+def full_ibans(text: str) -> list[str]:
+    from oph.payments.iban import SEPA_LENGTHS, compact, is_valid_iban
+
+    found = []
+    for candidate in [*_IBAN_COMPACT.findall(text), *_IBAN_GROUPED.findall(text)]:
+        squeezed = compact(candidate)
+        if SEPA_LENGTHS.get(squeezed[:2]) == len(squeezed) and is_valid_iban(squeezed):
+            found.append(squeezed)
+    return found
+
+
 # Lines that are not log records of ours (pytest's own output, assertion diffs...).
 _LOG_LINE = re.compile(r'^\{"level"')
 
@@ -40,6 +58,8 @@ def scan_text(text: str, origin: str) -> list[str]:
         for name, pattern in PATTERNS.items():
             if pattern.search(line):
                 found.append(f"{origin}: {name} in log line: {line[:160]}")
+        if full_ibans(line):
+            found.append(f"{origin}: a full IBAN in a log line")  # the line itself is not repeated
         for secret in KNOWN_SECRETS:
             if secret in line:
                 found.append(f"{origin}: a known test secret in log line")

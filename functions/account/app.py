@@ -15,6 +15,7 @@ from oph.accounts import profile as account_service
 from oph.accounts.access_tokens import authenticate
 from oph.platform.http import Api, EmailInput, RequestModel, empty_response, json_response, principal
 from oph.platform.validation import is_valid_email
+from oph.privacy import deletion as account_deletion
 from oph.privacy import export as data_export
 
 api = Api(public=["GET /links/confirm-email"], authenticate=authenticate)
@@ -184,7 +185,7 @@ def change_password(body: Annotated[PasswordChangeRequest, Body()]) -> Response[
     responses=_doc(204, "Compte supprimé (les données de l'Office sont conservées)"),
 )
 def delete_account(body: Annotated[AccountDeleteRequest, Body()]) -> Response[Any]:
-    account_service.delete_account(principal().account, body.current_password)
+    account_deletion.delete_account(principal().account, body.current_password)
     return empty_response(204)
 
 

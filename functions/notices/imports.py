@@ -1,8 +1,10 @@
-"""Admin imports (S3 ``ObjectCreated`` on ``imports/tenants/``, ``imports/notices/`` and
-``imports/movements/``).
+"""Admin imports (S3 ``ObjectCreated`` on ``imports/tenants/``, ``imports/notices/``,
+``imports/movements/`` and ``imports/mandates/``).
 
 Each uploaded CSV is imported and its report written next to the imports
-(``imports/reports/``); the handler returns ``{"reports": [...]}``, one per record.
+(``imports/reports/``); the handler returns ``{"reports": [...]}``, one per record. The
+mandates file's answers are recorded by the payments context (:class:`MandateAnswers`), handed
+to the import here: the imports and payments contexts do not import each other.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from oph.imports.service import import_object
+from oph.payments.mandate_answers import MandateAnswers
 from oph.platform.observability import get_logger, get_metrics, get_tracer
 
 logger, tracer, metrics = get_logger(), get_tracer(), get_metrics()
@@ -27,5 +30,5 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         key = unquote_plus(str((s3.get("object") or {}).get("key") or ""))  # S3 events URL-encode keys
         if key.startswith("imports/reports/"):
             continue
-        reports.append(import_object(bucket, key))
+        reports.append(import_object(bucket, key, mandates=MandateAnswers()))
     return {"reports": reports}

@@ -1,4 +1,5 @@
-"""Payments: balance, payer en ligne, gateway notifications, checkout/sandbox/return pages."""
+"""Payments: balance, statement, payer en ligne, direct debit, gateway notifications,
+checkout/sandbox/return pages."""
 
 from __future__ import annotations
 
@@ -6,13 +7,14 @@ from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 from pydantic_core import PydanticCustomError
 
 from oph.accounts.access_tokens import authenticate
 from oph.payments import balance as payment_reads
-from oph.payments import checkout, notifications, sandbox, statement, systempay
+from oph.payments import checkout, direct_debit, notifications, sandbox, statement, systempay
 from oph.payments import pages as payment_pages
+from oph.payments.mandate import DEBIT_DAYS
 from oph.payments.model import MAX_AMOUNT_CENTS, MIN_AMOUNT_CENTS, NotificationRejected
 from oph.platform.errors import FIELD_MESSAGES, ValidationFailed
 from oph.platform.http import Api, RequestModel, json_response, principal, raw_body
@@ -45,6 +47,34 @@ class PaymentRequest(RequestModel):
         if not MIN_AMOUNT_CENTS <= value <= MAX_AMOUNT_CENTS:
             raise PydanticCustomError("amount_out_of_range", FIELD_MESSAGES["amount_out_of_range"])
         return value
+
+
+# The use case checks the values (every failing field in one 422, contract section 8):
+# ``debit_day`` and ``accept_mandate`` are taken as any JSON value here so that a wrong one is
+# reported with its contract code next to the other fields' errors.
+class MandateRequest(RequestModel):
+    iban: str = Field(
+        description="IBAN du compte à débiter (zone SEPA ; espaces et casse indifférents).",
+        examples=["FR76 3000 6000 0112 3456 7890 189"],
+    )
+    account_holder: str = Field(
+        description="Titulaire du compte (70 caractères au plus).",
+        examples=["DUPOND Jean"],
+        json_schema_extra={"maxLength": 70},
+    )
+    debit_day: Annotated[
+        Any,
+        WithJsonSchema({"type": "integer", "enum": list(DEBIT_DAYS), "description": "Jour du mois : 5, 10 ou 15."}),
+    ]
+    accept_mandate: Annotated[
+        Any,
+        WithJsonSchema({"type": "boolean", "description": "Doit valoir true (sinon 422 mandate_not_accepted)."}),
+    ]
+    current_password: str = Field(json_schema_extra={"minLength": 1})
+
+
+class MandateRevocationRequest(RequestModel):
+    current_password: str = Field(json_schema_extra={"minLength": 1})
 
 
 # -- response shapes (documentation only: the use cases build the bodies)
@@ -89,6 +119,19 @@ class Statement(BaseModel):
     items: list[StatementItem] = Field(description="Du plus ancien au plus récent.")
     closing_balance_cents: int = Field(examples=[-932])
     amount_to_pay_cents: int = Field(description="Net à payer aujourd'hui (comme dans le solde).", examples=[0])
+
+
+class DirectDebit(BaseModel):
+    status: Literal["none", "pending", "active", "revocation_pending", "revoked"] = Field(
+        description="none : aucun mandat (les autres champs sont null) ; pending : signé en ligne, pas encore pris "
+        "en compte par l'Office ; active ; revocation_pending : arrêt demandé ; revoked : arrêté."
+    )
+    iban_masked: str | None = Field(examples=["FR76 **** **** **** **** ***0 189"])
+    account_holder: str | None = Field(examples=["DUPOND Jean"])
+    debit_day: Literal[5, 10, 15] | None = Field(examples=[5])
+    mandate_reference: str | None = Field(description="Référence unique du mandat (RUM).", examples=["OPH-123456-0001"])
+    signed_at: str | None = Field(examples=["2019-05-28T12:05:00Z"])
+    document_id: str | None = Field(description="Le mandat signé, dans « Mes documents » (type mandate).")
 
 
 class CreatedPayment(BaseModel):
@@ -155,6 +198,49 @@ def account_statement(
     ] = None,
 ) -> Response[Any]:
     return json_response(statement.statement(principal().tenant_number, from_date, to_date).as_api())
+
+
+DIRECT_DEBIT = "/v1/payments/direct-debit"
+
+
+@app.get(
+    DIRECT_DEBIT,
+    tags=["Paiements"],
+    summary="Prélèvement automatique : le mandat SEPA du logement (le même pour les cotitulaires)",
+    responses=_doc((200, "Le mandat (status none : aucun)", DirectDebit)),
+)
+def get_direct_debit() -> Response[Any]:
+    return json_response(direct_debit.get_direct_debit(principal().tenant_number))
+
+
+@app.put(
+    DIRECT_DEBIT,
+    tags=["Paiements"],
+    summary="Signer un mandat de prélèvement SEPA (IBAN masqué dans toutes les réponses)",
+    responses=_doc(
+        (201, "Mandat signé (pending) ; le PDF est dans « Mes documents » (409 direct_debit_exists)", DirectDebit)
+    ),
+)
+def sign_mandate(body: Annotated[MandateRequest, Body()]) -> Response[Any]:
+    answer = direct_debit.sign_mandate(
+        principal().account,
+        iban=body.iban,
+        account_holder=body.account_holder,
+        debit_day=body.debit_day,
+        accept_mandate=body.accept_mandate,
+        current_password=body.current_password,
+    )
+    return json_response(answer, status=201)
+
+
+@app.delete(
+    DIRECT_DEBIT,
+    tags=["Paiements"],
+    summary="Demander l'arrêt du prélèvement automatique",
+    responses=_doc((200, "Arrêt demandé (revocation_pending) ; 404 sans mandat en attente ou actif", DirectDebit)),
+)
+def revoke_mandate(body: Annotated[MandateRevocationRequest, Body()]) -> Response[Any]:
+    return json_response(direct_debit.revoke_mandate(principal().account, body.current_password))
 
 
 @app.post(

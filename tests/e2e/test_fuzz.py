@@ -70,6 +70,7 @@ REFUSED_WHEN_VALID = {
     "POST /v1/documents/receipts": ["422"],
     "GET /v1/payments/statement": ["422"],  # a range over 731 days, or from after to
     "POST /v1/documents/statements": ["422"],  # the same range rules
+    "PUT /v1/payments/direct-debit": ["422"],  # an IBAN's mod-97 key, accept_mandate that must be true
     "POST /v1/payments/notifications/{provider}": ["400"],
 }
 ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]

@@ -1078,3 +1078,115 @@ def test_payment_creation_failing_is_not_counted_against_the_hourly_limit(client
             token=member.access_token,
         )
         assert reply.status == 201, reply.text
+
+
+# ---------------------------------------------------------------- direct debit (contract section 8)
+MANDATE_PATH = "/v1/payments/direct-debit"
+HTTP_STATUS.update({"KMSInternalException": 500, "DisabledException": 400})
+MANDATE_FORM = {
+    "iban": "FR14 2004 1010 0505 0001 3M02 606",
+    "account_holder": "MARTIN Sophie",
+    "debit_day": 10,
+    "accept_mandate": True,
+    "current_password": PASSWORD,
+}
+
+
+def _mandate_items(tenant_number: str) -> dict[str, Any]:
+    """Everything the signature and the revocation write: the tenancy's mandate items, their
+    day index lines, the listed mandate documents."""
+    items = scan(get_settings().tenants_table)
+    ours = [i for i in items if i["pk"] == f"TENANT#{tenant_number}"]
+    return {
+        "mandates": [i for i in ours if str(i["sk"]).startswith("MANDATE")],
+        "documents": [i for i in ours if str(i["sk"]).startswith("DOC#") and i.get("type") == "mandate"],
+        "lines": [i for i in items if str(i["pk"]).startswith("MANDATES#") and i.get("tenant_number") == tenant_number],
+    }
+
+
+def _nothing_signed(member: Any) -> None:
+    assert _mandate_items(member.account.tenant_number) == {"mandates": [], "documents": [], "lines": []}
+
+
+def _sign(client: Any, member: Any) -> Any:
+    return client.put(MANDATE_PATH, MANDATE_FORM, token=member.access_token)
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "code", "after"),
+    [
+        ("kms", "Encrypt", "KMSInternalException", 0),
+        ("kms", "Encrypt", "DisabledException", 0),
+        ("kms", "Encrypt", "ThrottlingException", 0),
+        ("s3", "PutObject", "SlowDown", 0),  # the mandate PDF
+        ("dynamodb", "TransactWriteItems", THROTTLED, 0),
+        ("dynamodb", "TransactWriteItems", CONFLICT, 0),
+        ("dynamodb", "GetItem", THROTTLED, 1),  # the tenancy's current mandate (after the login lock's)
+        ("dynamodb", "BatchGetItem", THROTTLED, 1),  # the tenancy and holder the PDF shows (after the verifier's)
+    ],
+)
+def test_signing_failing_midway_writes_nothing_and_the_retry_signs(
+    client, member, outbox, inject, service, operation, code, after
+):
+    fault = inject(service, operation, code, after=after)
+    unavailable(_sign(client, member), fault)
+    _nothing_signed(member)
+    assert [m for m in outbox() if "prélèvement" in m["subject"]] == []
+    assert client.get(MANDATE_PATH, token=member.access_token).json()["status"] == "none"
+    reply = _sign(client, member)
+    assert reply.status == 201, reply.text
+    written = _mandate_items(member.account.tenant_number)
+    assert [len(written[k]) for k in ("mandates", "documents", "lines")] == [1, 1, 1]
+    assert written["mandates"][0]["document_id"] == written["documents"][0]["doc_id"] == reply.json()["document_id"]
+
+
+@pytest.mark.parametrize("code", ["MessageRejected", "ServiceUnavailable"])
+def test_signing_committed_then_mail_failing_still_answers_201(client, member, outbox, inject, code):
+    fault = inject("sesv2", "SendEmail", code)
+    reply = _sign(client, member)
+    assert reply.status == 201 and fault.fired == 1, reply.text
+    assert client.get(MANDATE_PATH, token=member.access_token).json() == reply.json()
+    assert _sign(client, member).status == 409
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "code"),
+    [
+        ("dynamodb", "TransactWriteItems", THROTTLED),
+        ("dynamodb", "TransactWriteItems", CONFLICT),
+        ("dynamodb", "GetItem", THROTTLED),
+    ],
+)
+def test_revoking_failing_changes_nothing_and_the_retry_revokes(client, member, inject, service, operation, code):
+    signed = _sign(client, member).json()
+    fault = inject(service, operation, code, after=1 if operation == "GetItem" else 0)  # after the login lock's
+    unavailable(client.delete(MANDATE_PATH, {"current_password": PASSWORD}, token=member.access_token), fault)
+    assert client.get(MANDATE_PATH, token=member.access_token).json() == signed
+    assert [line["action"] for line in _mandate_items(member.account.tenant_number)["lines"]] == ["create"]
+    reply = client.delete(MANDATE_PATH, {"current_password": PASSWORD}, token=member.access_token)
+    assert reply.status == 200 and reply.json()["status"] == "revocation_pending"
+    assert sorted(line["action"] for line in _mandate_items(member.account.tenant_number)["lines"]) == [
+        "create",
+        "revoke",
+    ]
+
+
+def test_revoking_committed_then_mail_failing_still_answers_200(client, member, inject):
+    _sign(client, member)
+    fault = inject("sesv2", "SendEmail", "MessageRejected")
+    reply = client.delete(MANDATE_PATH, {"current_password": PASSWORD}, token=member.access_token)
+    assert reply.status == 200 and fault.fired == 1
+    assert client.get(MANDATE_PATH, token=member.access_token).json()["status"] == "revocation_pending"
+
+
+def test_deleting_a_signer_failing_leaves_account_and_mandate_linked_then_the_retry_does_both(client, member, inject):
+    _sign(client, member)
+    fault = inject("dynamodb", "TransactWriteItems")
+    unavailable(client.delete("/v1/account", {"current_password": PASSWORD}, token=member.access_token), fault)
+    [mandate] = _mandate_items(member.account.tenant_number)["mandates"]
+    assert mandate["signed_by"] == member.account.account_id
+    assert member.account.account_id in assert_accounts_consistent()
+    assert client.delete("/v1/account", {"current_password": PASSWORD}, token=member.access_token).status == 204
+    [mandate] = _mandate_items(member.account.tenant_number)["mandates"]
+    assert "signed_by" not in mandate and mandate["status"] == "pending"
+    assert member.account.account_id not in assert_accounts_consistent()

@@ -113,7 +113,7 @@ def test_expiry_job(client, payer, runtime, clock_offset):
     recent = new_payment(client, login)
     clock_offset(61 * 60)  # `old` is 61 minutes old, `recent` 31
 
-    assert _job(runtime, {"job": "expire_payments"}) == {"job": "expire_payments", "expired": 1}
+    assert _job(runtime, {"job": "expire_payments"}) == {"job": "expire_payments", "expired": 1, "written": []}
     assert stored(old["id"]).status == "expired"
     assert stored(recent["id"]).status == "created"
     assert stored(paid["id"]).status == "succeeded"
@@ -162,7 +162,8 @@ def test_daily_export(client, payer, runtime, aws, clock_offset):
     day = paris_day(stored(first["id"]).paid_at)
 
     result = _export(runtime, day)
-    assert result == {"job": "export_payments", "key": f"exports/payments/{day}.csv", "rows": 2}
+    key = f"exports/payments/{day}.csv"
+    assert result == {"job": "export_payments", "key": key, "rows": 2, "written": [key]}
     raw = _read_export(aws, day)
     assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for spreadsheet software
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))

@@ -8,15 +8,29 @@ the tenancy, holders and movements from a tenancy twin and the documents from an
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import MISSING, asdict, dataclass, fields, replace
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from typing import Any
 from urllib.parse import urlencode
 
 from oph.documents.model import Document
 from oph.documents.store import document_store
 from oph.payments.adapters.gateway import GatewayKeys, key_source, notification_sender
+from oph.payments.adapters.iban_vault import IbanUnreadable, iban_vault
+from oph.payments.iban import compact
+from oph.payments.mandate import (
+    CREATE,
+    REVOCABLE,
+    REVOCATION_PENDING,
+    REVOKE,
+    DirectDebitExists,
+    ExportEntry,
+    Mandate,
+)
+from oph.payments.mandate_store import mandate_store
 from oph.payments.model import (
     CREATED,
     EXPIRED,
@@ -30,7 +44,7 @@ from oph.payments.model import (
 )
 from oph.payments.store import BALANCE_ATTRIBUTES, export_key, payment_store
 from oph.platform import clock
-from oph.platform.errors import ApiError
+from oph.platform.errors import ApiError, NotFound, ServiceUnavailable
 from oph.platform.transaction import Write, memory_write
 from oph.tenancy.model import Tenancy, normalize_tenant_number
 from tests.twins.accounts import MemoryAccountStore, Outbox, memory_accounts
@@ -223,6 +237,180 @@ class MemoryPaymentStore:
         return key
 
 
+# -- direct-debit mandates ------------------------------------------------------------------
+class MemoryMandateStore:
+    """Twin of :class:`oph.payments.mandate_store.MandateStore`: the tenancy's current mandate,
+    the earlier ones, the export's day index, and the mandate documents it lists (in a
+    documents twin, when given)."""
+
+    def __init__(self, documents: Any = None) -> None:
+        self.documents = documents
+        self.current_mandates: dict[str, Mandate] = {}  # tenant number -> current mandate
+        self.earlier: dict[tuple[str, str], Mandate] = {}  # (tenant number, reference) -> mandate
+        self.day_index: dict[str, dict[str, ExportEntry]] = {}  # Paris day -> sk -> line
+
+    # -- reads
+    def current(self, tenant_number: str) -> Mandate | None:
+        return self.current_mandates.get(normalize_tenant_number(tenant_number))
+
+    def get(self, tenant_number: str, reference: str) -> Mandate | None:
+        found = self.current(tenant_number)
+        if found is not None and found.reference == reference:
+            return found
+        return self.earlier.get((normalize_tenant_number(tenant_number), reference))
+
+    def all(self, tenant_number: str) -> list[Mandate]:
+        number = normalize_tenant_number(tenant_number)
+        found = [m for (n, _), m in self.earlier.items() if n == number]
+        if number in self.current_mandates:
+            found.append(self.current_mandates[number])
+        return sorted(found, key=lambda m: m.sequence, reverse=True)
+
+    def export_entries(self, day: str) -> list[ExportEntry]:
+        entries = self.day_index.get(day, {})
+        return [entries[sk] for sk in sorted(entries)]
+
+    def _index(self, mandate: Mandate, action: str, at: str) -> None:
+        entry = ExportEntry(
+            mandate_reference=mandate.reference,
+            tenant_number=normalize_tenant_number(mandate.tenant_number),
+            account_holder=mandate.account_holder,
+            iban_ciphertext=mandate.iban_ciphertext,
+            debit_day=mandate.debit_day,
+            signed_at=mandate.signed_at,
+            action=action,
+        )
+        self.day_index.setdefault(clock.paris_date(at), {})[f"{at}#{mandate.reference}#{action}"] = entry
+
+    # -- the signature
+    def sign_items(self, mandate: Mandate, *, previous: Mandate | None, document: Any) -> list[Write]:
+        number = normalize_tenant_number(mandate.tenant_number)
+
+        def still_previous() -> bool:
+            found = self.current_mandates.get(number)
+            if previous is None:
+                return found is None
+            return found is not None and (found.reference, found.status) == (previous.reference, previous.status)
+
+        def keep_previous() -> None:
+            assert previous is not None
+            self.earlier[(number, previous.reference)] = previous
+
+        writes = [
+            memory_write(
+                "mandate",
+                check=still_previous,
+                apply=lambda: self.current_mandates.__setitem__(number, replace(mandate, tenant_number=number)),
+                fails_with=DirectDebitExists,
+            )
+        ]
+        if previous is not None:
+            writes.append(
+                memory_write(
+                    "earlier mandate",
+                    check=lambda: (number, previous.reference) not in self.earlier,
+                    apply=keep_previous,
+                )
+            )
+        writes.append(memory_write("mandate day index", apply=lambda: self._index(mandate, CREATE, mandate.signed_at)))
+        if document is not None and self.documents is not None:
+            writes.append(memory_write("mandate document", apply=lambda: self.documents.put(document)))
+        return writes
+
+    # -- the revocation request
+    def revoke_items(self, mandate: Mandate, *, at: str) -> list[Write]:
+        number = normalize_tenant_number(mandate.tenant_number)
+
+        def revocable() -> bool:
+            found = self.current_mandates.get(number)
+            return found is not None and found.reference == mandate.reference and found.status in REVOCABLE
+
+        def revoke() -> None:
+            self.current_mandates[number] = replace(self.current_mandates[number], status=REVOCATION_PENDING)
+
+        return [
+            memory_write("mandate revocation", check=revocable, apply=revoke, fails_with=NotFound),
+            memory_write("mandate day index", apply=lambda: self._index(mandate, REVOKE, at)),
+        ]
+
+    # -- the office's report
+    def set_status(
+        self,
+        tenant_number: str,
+        reference: str,
+        status: str,
+        *,
+        allowed_from: set[str] | frozenset[str],
+        at: str | None = None,
+    ) -> Mandate | None:
+        number = normalize_tenant_number(tenant_number)
+        found = self.current_mandates.get(number)
+        if found is None or found.reference != reference or found.status not in allowed_from:
+            return None
+        self.current_mandates[number] = replace(found, status=status)
+        return self.current_mandates[number]
+
+    # -- account deletion
+    def unlink_signer_items(self, tenant_number: str, account_id: str) -> list[Write]:
+        number = normalize_tenant_number(tenant_number)
+        writes = []
+        for mandate in self.all(number):
+            if mandate.signed_by != account_id:
+                continue
+            is_current = self.current(number) == mandate
+            slot = (self.current_mandates, number) if is_current else (self.earlier, (number, mandate.reference))
+
+            def signed(slot: Any = slot, reference: str = mandate.reference) -> bool:
+                found = slot[0].get(slot[1])
+                return found is not None and found.reference == reference and found.signed_by == account_id
+
+            def unlink(slot: Any = slot) -> None:
+                slot[0][slot[1]] = replace(slot[0][slot[1]], signed_by=None)
+
+            writes.append(memory_write("mandate signer", check=signed, apply=unlink))
+        return writes
+
+    def put(self, mandate: Mandate) -> None:
+        number = normalize_tenant_number(mandate.tenant_number)
+        self.current_mandates[number] = replace(mandate, tenant_number=number)
+
+
+class MemoryIbanVault:
+    """Twin of :class:`oph.payments.adapters.iban_vault.IbanVault`: a reversible scrambling (so
+    the clear IBAN never appears in what the twins store either) bound to its context like
+    KMS's; ``fail_next`` makes the next calls answer as KMS down does (503)."""
+
+    _KEY = b"memory-iban-vault"
+
+    def __init__(self) -> None:
+        self.fail_next = 0
+        self.calls: list[str] = []
+
+    def _scramble(self, data: bytes) -> bytes:
+        return bytes(b ^ self._KEY[i % len(self._KEY)] for i, b in enumerate(data))
+
+    def _charge(self, operation: str) -> None:
+        self.calls.append(operation)
+        if self.fail_next:
+            self.fail_next -= 1
+            raise ServiceUnavailable()
+
+    def encrypt(self, iban: str, *, context: dict[str, str]) -> str:
+        self._charge("encrypt")
+        payload = json.dumps({"context": context, "iban": compact(iban)}, sort_keys=True).encode()
+        return "memory:" + base64.b64encode(self._scramble(payload)).decode()
+
+    def decrypt(self, blob: str, *, context: dict[str, str]) -> str:
+        self._charge("decrypt")
+        try:
+            payload = json.loads(self._scramble(base64.b64decode(blob.removeprefix("memory:"), validate=True)))
+        except ValueError:
+            raise IbanUnreadable("not a ciphertext") from None
+        if payload.get("context") != context:
+            raise IbanUnreadable("another context")
+        return str(payload["iban"])
+
+
 # -- everything the payments use cases reach ------------------------------------------------
 TEST_KEYS = GatewayKeys(site_id="12345678", test_key="test-key-0123456789", production_key="prod-key-0123456789")
 
@@ -234,6 +422,8 @@ class PaymentsTwin:
     tenancy: MemoryTenancyStore
     accounts: MemoryAccountStore
     outbox: Outbox
+    mandates: MemoryMandateStore = field(default_factory=MemoryMandateStore)
+    vault: MemoryIbanVault = field(default_factory=MemoryIbanVault)
 
 
 @contextmanager
@@ -249,6 +439,7 @@ def memory_payments() -> Iterator[PaymentsTwin]:
             accounts.tenancy,
             accounts.accounts,
             accounts.outbox,
+            MemoryMandateStore(documents),
         )
 
         def deliver(url: str, fields: dict[str, str]) -> int:
@@ -263,6 +454,8 @@ def memory_payments() -> Iterator[PaymentsTwin]:
         with ExitStack() as stack:
             stack.enter_context(payment_store.override(twin.payments))  # type: ignore[arg-type]
             stack.enter_context(document_store.override(documents))  # type: ignore[arg-type]
+            stack.enter_context(mandate_store.override(twin.mandates))  # type: ignore[arg-type]
+            stack.enter_context(iban_vault.override(twin.vault))  # type: ignore[arg-type]
             stack.enter_context(key_source.override(lambda: TEST_KEYS))
             stack.enter_context(notification_sender.override(deliver))
             yield twin

@@ -8,6 +8,7 @@ The e-mail change lives in :mod:`oph.accounts.email_change`, the GDPR export in
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from oph.accounts import login_lock, sessions
@@ -22,7 +23,7 @@ from oph.platform import clock
 from oph.platform.errors import CurrentPasswordInvalid, FieldErrors, ServiceUnavailable, Unauthorized
 from oph.platform.mail import Email, get_mailer
 from oph.platform.observability import count, get_logger
-from oph.platform.transaction import RaceLost, Transaction
+from oph.platform.transaction import RaceLost, Transaction, Write
 from oph.tenancy.model import Holder, Tenancy
 from oph.tenancy.store import tenancy_store
 
@@ -171,17 +172,25 @@ def change_password(account: Account, current_password: str, new_password: str, 
 # -- deletion ------------------------------------------------------------------------------
 
 
-def delete_account(account: Account, current_password: str) -> None:
+def delete_account(
+    account: Account, current_password: str, *, also: Callable[[], Iterable[Write]] | None = None
+) -> None:
     """Remove the online account in one transaction; the office's records stay.
 
     Deleted: the account item (credentials), its e-mail and holder uniqueness items (so the
     holder can register again, with the same address or another), and every outstanding
     e-mailed link. Sessions die with it: the verifier refuses a token whose account is gone.
     Kept (legal retention): tenancy, holders, notices, receipts and payments.
+
+    ``also`` gives, once the password is checked, the writes of higher contexts that must
+    happen with the deletion, in the same transaction (:mod:`oph.privacy.deletion`: the
+    direct-debit mandates the account signed stay, but no longer name it).
     """
     verify_current_password(account, current_password)
     # Unauthorized: deleted (or changed) by a concurrent request, this token's account is gone.
     writes = account_store().delete_items(account, fails_with=Unauthorized)
+    if also is not None:
+        writes += list(also())
     for kind in _ACCOUNT_TOKEN_KINDS:
         for subject in dict.fromkeys((account.account_id, account.email)):
             writes += token_store().revoke_items(kind, subject)

@@ -1,5 +1,5 @@
 """The office's printed sheet, shared by every PDF a tenant receives: avis d'échéance,
-quittances and reçus, reçus de paiement and relevés de compte.
+quittances and reçus, reçus de paiement, relevés de compte and mandats de prélèvement SEPA.
 
 One letterhead (the office's block top-left, the document's kind and references top-right),
 one references box (N° intitulé, N° contrat, N° tiers and the interlocuteur with its address

@@ -19,7 +19,8 @@ from oph.tenancy.model import normalize_tenant_number
 TENANTS = "tenants"
 NOTICES = "notices"
 MOVEMENTS = "movements"
-KINDS = (TENANTS, NOTICES, MOVEMENTS)
+MANDATES = "mandates"
+KINDS = (TENANTS, NOTICES, MOVEMENTS, MANDATES)
 
 TENANT_COLUMNS = (
     "tenant_number",
@@ -46,9 +47,11 @@ NOTICE_COLUMNS = (
     "balance_date",
 )
 MOVEMENT_COLUMNS = ("tenant_number", "date", "label", "amount", "reference")
-COLUMNS = {TENANTS: TENANT_COLUMNS, NOTICES: NOTICE_COLUMNS, MOVEMENTS: MOVEMENT_COLUMNS}
+MANDATE_COLUMNS = ("mandate_reference", "status")
+COLUMNS = {TENANTS: TENANT_COLUMNS, NOTICES: NOTICE_COLUMNS, MOVEMENTS: MOVEMENT_COLUMNS, MANDATES: MANDATE_COLUMNS}
 REFERENCE_MAX = 100  # characters of a movement's reference (it is part of the item's key)
 CATEGORIES = ("rent", "charges", "aid", "other")
+MANDATE_STATUSES = ("active", "revoked", "rejected")  # the office's answers (contract section 8)
 
 _AMOUNT = re.compile(r"^([+-]?)(\d+)(?:[.,](\d{1,2}))?$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
@@ -272,6 +275,32 @@ def movement_row(line: int, values: dict[str, str]) -> MovementRow:
     if len(reference) > REFERENCE_MAX:
         raise RowRejected(f"Référence trop longue ({REFERENCE_MAX} caractères au plus).")
     return MovementRow(line, number, day, label, amount, reference)
+
+
+@dataclass(frozen=True)
+class MandateRow:
+    """A mandates file's row (contract section 8): the office's answer about one mandate."""
+
+    line: int
+    reference: str  # the RUM, as exported ("OPH-123456-0001")
+    status: str  # one of MANDATE_STATUSES
+
+
+def mandate_row(line: int, values: dict[str, str]) -> MandateRow:
+    """The reference as written (whether it is a known mandate is the import's question) and
+    the status in lower case."""
+    reference = _required(values, "mandate_reference", "Référence du mandat (mandate_reference)", feminine=True)
+    if len(reference) > REFERENCE_MAX:
+        raise RowRejected(f"Référence du mandat trop longue ({REFERENCE_MAX} caractères au plus).")
+    status = values.get("status", "").strip().lower()
+    if status not in MANDATE_STATUSES:
+        shown = values.get("status", "").strip()
+        raise RowRejected(
+            f"Statut invalide : « {shown} » (attendu active, revoked ou rejected)."
+            if shown
+            else "Statut (status) manquant (attendu active, revoked ou rejected)."
+        )
+    return MandateRow(line, reference, status)
 
 
 @dataclass

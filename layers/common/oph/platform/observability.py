@@ -15,6 +15,8 @@ _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 _BEARER = re.compile(r"(?i)(bearer\s+)\S+")
 _DATE = re.compile(r"\b(19|20)\d\d-\d\d-\d\d\b")
+# An IBAN, compact or in groups of four: country, key, then 11 to 30 letters or digits.
+_IBAN = re.compile(r"\b([A-Z]{2}\d{2})(?:[ ]?[A-Z0-9]){11,30}\b")
 _SECRET_KEYS = re.compile(r"(?i)(password|token|signature|secret|authorization|birth|card|key)")
 
 
@@ -22,6 +24,7 @@ def mask_text(text: str) -> str:
     text = _JWT.sub("[jwt]", text)
     text = _BEARER.sub(r"\1[masqué]", text)
     text = _EMAIL.sub(r"\1***@\2", text)
+    text = _IBAN.sub(r"\1 ****", text)  # personal banking data: never in a log line
     return _DATE.sub("[date]", text)
 
 

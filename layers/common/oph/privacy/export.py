@@ -2,7 +2,9 @@
 
 Only the caller's own data: their account (all attributes except the password hash), their
 own holder record, their tenancy, preferences and consents with dates, the tenancy's
-documents and the payments they made. Every read is keyed by the caller's own tenant number
+documents, the payments they made, and the direct debit: the tenancy's mandate as the app
+shows it (co-holders share it, contract section 8) and every mandate the caller signed, with
+the IBAN masked (its ciphertext is never exported). Every read is keyed by the caller's own tenant number
 or account id, so nothing of another tenant can be reached; co-holders of the same tenancy
 appear nowhere (their holder records are not read, their payments are filtered out).
 """
@@ -20,6 +22,8 @@ from oph.accounts.profile import get_holder, get_preferences, live_pending_email
 from oph.documents.model import PAYMENT_RECEIPT, sort_newest_first
 from oph.documents.store import document_store
 from oph.payments.balance import get_balance
+from oph.payments.mandate import Mandate, mandate_api
+from oph.payments.mandate_store import mandate_store
 from oph.payments.store import payment_store
 from oph.platform import clock
 from oph.platform.errors import Unauthorized
@@ -112,6 +116,28 @@ def _consents(account: Account) -> list[dict[str, Any]]:
     return consents
 
 
+def _signed_mandate(mandate: Mandate) -> dict[str, Any]:
+    return {
+        "mandate_reference": mandate.reference,
+        "status": mandate.status,  # as recorded: "rejected" too (the app then shows none)
+        "account_holder": mandate.account_holder,
+        "iban_masked": mandate.iban_masked,
+        "debit_day": mandate.debit_day,
+        "signed_at": mandate.signed_at,
+        "document_id": mandate.document_id,
+    }
+
+
+def _direct_debit(account: Account) -> dict[str, Any]:
+    """The tenancy's mandate as ``GET /v1/payments/direct-debit`` shows it, and the mandates
+    the caller signed (newest first)."""
+    mandates = mandate_store().all(account.tenant_number)  # newest first: the current one leads
+    return {
+        "current": mandate_api(mandates[0] if mandates else None),
+        "signed_by_you": [_signed_mandate(m) for m in mandates if m.signed_by == account.account_id],
+    }
+
+
 def export_personal_data(account: Account) -> dict[str, Any]:
     holder = get_holder(account)
     tenancy = tenancy_store().get_tenancy(account.tenant_number)
@@ -149,4 +175,5 @@ def export_personal_data(account: Account) -> dict[str, Any]:
         "consents": _consents(account),
         "documents": _documents(account, others_payments),
         "payments": payments,
+        "direct_debit": _direct_debit(account),
     }
