@@ -15,6 +15,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 import time
@@ -78,10 +79,13 @@ def worker_warm() -> bool:
 
 # ----------------------------------------------------------------- server side
 class DevServer:
-    def __init__(self, host: str, port: int, workers: int, moto_port: int) -> None:
+    def __init__(self, host: str, port: int, workers: int, moto_port: int, moto_host: str | None = None) -> None:
         self.host, self.port, self.workers = host, port, workers
         self.public_base_url = f"http://{host}:{port}"
         self.moto_port = moto_port
+        # Where moto listens: the API's host unless asked otherwise (MOTO_HOST=0.0.0.0 lets the
+        # containers of `sam local start-api` reach it through host.docker.internal).
+        self.moto_host = moto_host or host
         self.ready = False
         self.offset = 0.0
         self.generation = 0
@@ -100,10 +104,11 @@ class DevServer:
                 pass
 
         app = DomainDispatcherApplication(create_backend_app)
-        self.moto = make_server(self.host, self.moto_port, app, threaded=False, request_handler=QuietHandler)
+        self.moto = make_server(self.moto_host, self.moto_port, app, threaded=False, request_handler=QuietHandler)
         self.moto_port = self.moto.server_address[1]
         threading.Thread(target=self.moto.serve_forever, daemon=True).start()
-        self.moto_url = f"http://{self.host}:{self.moto_port}"
+        reach = "127.0.0.1" if self.moto_host in ("0.0.0.0", "::", "") else self.moto_host  # noqa: S104
+        self.moto_url = f"http://{reach}:{self.moto_port}"
         from devserver.runtime import LOCAL_ENV
 
         os.environ.update(LOCAL_ENV)
@@ -353,21 +358,43 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     parser.add_argument("--moto-port", type=int, default=int(os.environ.get("MOTO_PORT", "5005")))
+    parser.add_argument("--moto-host", default=os.environ.get("MOTO_HOST") or None, help="default: --host")
     parser.add_argument("--workers", type=int, default=int(os.environ.get("DEV_WORKERS", "4")))
     args = parser.parse_args(argv)
 
+    # SIGTERM (a supervisor, `kill`, the e2e fixture) stops the server as Ctrl+C does: the
+    # finally below shuts the worker pool down instead of leaving its processes running.
+    signal.signal(signal.SIGTERM, _interrupt)
     started = time.monotonic()
-    server = DevServer(args.host, args.port, args.workers, args.moto_port)
+    server = DevServer(args.host, args.port, args.workers, args.moto_port, args.moto_host)
     httpd = DevHTTPServer((args.host, args.port), make_handler(server))
     server.port = httpd.server_address[1]
     server.public_base_url = f"http://{args.host}:{server.port}"
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        _start(server)
+        _serve(server, started)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        httpd.shutdown()
+        if server.pool:
+            server.pool.shutdown(cancel_futures=True)
 
+
+def _interrupt(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _start(server: DevServer) -> None:
     server.start_moto()
     server.provision()
     server.start_workers()
     server.seed()
     server.ready = True
+
+
+def _serve(server: DevServer, started: float) -> None:
     base = server.public_base_url
     print(
         f"""
@@ -381,15 +408,8 @@ Mon espace locataire - local API ready in {time.monotonic() - started:.1f} s
 Ctrl+C to stop.""",
         flush=True,
     )
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        httpd.shutdown()
-        if server.pool:
-            server.pool.shutdown(cancel_futures=True)
+    while True:
+        time.sleep(3600)
 
 
 if __name__ == "__main__":

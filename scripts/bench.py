@@ -454,7 +454,9 @@ def _worker_concurrency() -> int:
     from devserver import template as tpl
 
     props = tpl.load()["Resources"]["NoticeWorkerFunction"]["Properties"]
-    return int(props.get("ReservedConcurrentExecutions", 10))
+    # The SQS source's cap (no reserved concurrency: issue 18 point 2).
+    scaling = props["Events"]["Batches"]["Properties"].get("ScalingConfig", {})
+    return int(scaling.get("MaximumConcurrency", 10))
 
 
 def package_size(rows: list[list[str]]) -> dict[str, Any]:

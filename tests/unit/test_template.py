@@ -250,14 +250,13 @@ def test_deploy_check_refuses_bad_prod_settings():
 
 
 def test_gateway_answers_are_problem_json_with_request_id(resources):
-    responses = {
-        v["Properties"]["ResponseType"]: v["Properties"]
-        for v in resources.values()
-        if v["Type"] == "AWS::ApiGateway::GatewayResponse"
-    }
+    # In the API's GatewayResponses (SAM writes them into the body), never separate resources.
+    assert not [v for v in resources.values() if v["Type"] == "AWS::ApiGateway::GatewayResponse"]
+    responses = resources["Api"]["Properties"]["GatewayResponses"]
+    assert set(responses) == {"MISSING_AUTHENTICATION_TOKEN", "THROTTLED", "REQUEST_TOO_LARGE", "DEFAULT_5XX"}
     assert responses["MISSING_AUTHENTICATION_TOKEN"]["StatusCode"] == "404"
     for props in responses.values():
-        assert props["ResponseParameters"]["gatewayresponse.header.X-Request-Id"] == "context.requestId"
+        assert props["ResponseParameters"]["Headers"]["X-Request-Id"] == "context.requestId"
         assert (
             json.loads(props["ResponseTemplates"]["application/json"].replace("$context.requestId", "x"))["request_id"]
             == "x"

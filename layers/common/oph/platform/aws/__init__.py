@@ -1,13 +1,16 @@
 """boto3 clients built once per container, and AWS failures translated to domain errors.
 
 Clients are created lazily (not at import: cold start, and tests must create their moto
-mocks first) and cached; ``reset_clients()`` drops them between tests. Endpoints come from
-the standard ``AWS_ENDPOINT_URL`` variable, which is how the local server points the very
-same calls at its embedded moto server.
+mocks first) and cached; ``reset_clients()`` drops them between tests. The endpoint is the
+project's ``OPH_ENDPOINT_URL`` when set (declared, empty, in the template's Globals, so that
+``sam local start-api --env-vars local/env.json`` keeps it: SAM CLI drops any variable the
+template does not declare), else boto3's standard ``AWS_ENDPOINT_URL``, which is how the
+local server points the very same calls at its embedded moto server.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -63,7 +66,7 @@ def session() -> Any:
 
 @cache
 def client(service: str) -> Any:
-    return session().client(service, config=_config())
+    return session().client(service, config=_config(), endpoint_url=os.environ.get("OPH_ENDPOINT_URL") or None)
 
 
 def dynamodb() -> Any:
