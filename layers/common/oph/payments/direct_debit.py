@@ -68,7 +68,6 @@ DEBIT_DAY_INVALID = "Le jour de prélèvement doit être le 5, le 10 ou le 15 du
 HOLDER_INVALID = (
     f"Le nom du titulaire du compte doit faire au plus {ACCOUNT_HOLDER_MAX} caractères, sans caractère de contrôle."
 )
-MANDATE_NOT_ACCEPTED = "Vous devez accepter le mandat de prélèvement SEPA pour le signer."
 
 
 # ---------------------------------------------------------------- the form
@@ -98,7 +97,7 @@ def mandate_form_problems(
     if not is_debit_day(debit_day):
         problems.add("debit_day", "invalid_format", DEBIT_DAY_INVALID)
     if accept_mandate is not True:
-        problems.add("accept_mandate", "mandate_not_accepted", MANDATE_NOT_ACCEPTED)
+        problems.add("accept_mandate", "mandate_not_accepted")  # the message of FIELD_MESSAGES
     if not current_password:
         problems.add("current_password", "required")
     return problems

@@ -34,6 +34,7 @@ FIELD_MESSAGES: dict[str, str] = {
     "unknown_field": "Ce champ n'est pas attendu.",
     "period_unpaid": "Aucun paiement n'est enregistré pour cette période.",
     "range_too_long": "La période demandée ne peut pas dépasser deux ans (731 jours).",
+    "mandate_not_accepted": "Vous devez accepter le mandat de prélèvement SEPA pour le signer.",
 }
 
 
