@@ -144,7 +144,7 @@ class Resolver:
                 name = ".".join(arg) if isinstance(arg, list) else arg
                 return self.attributes.get(name, f"arn:aws:local:::{name}")
             if fn == "Fn::If":
-                return self.resolve(arg[2])  # local runs the non-production branch
+                return self.resolve(arg[1] if self.condition(arg[0]) else arg[2])
             if fn == "Fn::Join":
                 return arg[0].join(str(self.resolve(v)) for v in arg[1])
         if isinstance(value, dict):
@@ -152,6 +152,24 @@ class Resolver:
         if isinstance(value, list):
             return [self.resolve(v) for v in value]
         return value
+
+    def condition(self, name: str) -> bool:
+        """The template's condition ``name`` for these parameters (local: Stage dev)."""
+        return self._holds(load().get("Conditions", {})[name])
+
+    def _holds(self, node: dict[str, Any]) -> bool:
+        ((fn, arg),) = node.items()
+        if fn == "Fn::Equals":
+            return str(self.resolve(arg[0])) == str(self.resolve(arg[1]))
+        if fn == "Fn::Not":
+            return not self._holds(arg[0])
+        if fn == "Fn::And":
+            return all(self._holds(part) for part in arg)
+        if fn == "Fn::Or":
+            return any(self._holds(part) for part in arg)
+        if fn == "Condition":
+            return self.condition(arg)
+        raise ValueError(f"condition function {fn} is not supported locally")
 
     def _sub(self, name: str) -> str:
         if "." in name:

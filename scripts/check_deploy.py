@@ -50,8 +50,23 @@ def problems(params: dict[str, str]) -> list[str]:
                 found.append(f"prod needs the office's real {name} (the default is a placeholder)")
         if params.get("PaymentProvider", "sandbox") == "sandbox":
             found.append("prod must not use the sandbox payment gateway (PaymentProvider=systempay)")
-        if not params.get("PublicBaseUrl", "").startswith("https://"):
-            found.append("prod needs an https:// PublicBaseUrl (e-mailed links carry tokens)")
+        found += _public_url_problems(params)
+    elif params.get("CustomDomainName") and not params.get("CustomDomainCertificateArn"):
+        found.append("CustomDomainName needs CustomDomainCertificateArn (an ACM certificate in the stack's region)")
+    return found
+
+
+def _public_url_problems(params: dict[str, str]) -> list[str]:
+    """prod serves the app's links on its own domain: the universal-link files must sit at a
+    domain's root, which the API's execute-api URL (with its stage path) is not."""
+    found = []
+    base = params.get("PublicBaseUrl", "")
+    if base and not base.startswith("https://"):
+        found.append("prod needs an https:// PublicBaseUrl (e-mailed links carry tokens)")
+    if not params.get("CustomDomainName") and not base:
+        found.append("prod needs CustomDomainName (the app's domain; README, Deploy) or an https:// PublicBaseUrl")
+    if params.get("CustomDomainName") and not params.get("CustomDomainCertificateArn"):
+        found.append("prod's CustomDomainName needs CustomDomainCertificateArn (README, Deploy, step 2)")
     return found
 
 

@@ -240,13 +240,19 @@ def test_deploy_check_refuses_bad_prod_settings():
     from scripts.check_deploy import PLACEHOLDER_PARAMETERS, parameters, problems
 
     # samconfig's prod still has the office's placeholders: refused until the office fills them.
+    # ... and the app's domain waits for its ACM certificate (README, Deploy, step 2).
     refused = problems(parameters("prod"))
-    assert len(refused) == len(PLACEHOLDER_PARAMETERS) == 6
-    assert all("placeholder" in reason for reason in refused)
+    assert len(refused) == len(PLACEHOLDER_PARAMETERS) + 1 == 7
+    assert sum("placeholder" in reason for reason in refused) == 6
+    assert any("CustomDomainCertificateArn" in reason for reason in refused)
     assert problems(parameters("dev")) == []
     real = dict.fromkeys(PLACEHOLDER_PARAMETERS, "la vraie valeur")
     assert problems({"Stage": "prod", "PaymentProvider": "systempay", "PublicBaseUrl": "https://x", **real}) == []
+    domain = {"CustomDomainName": "app.x.fr", "CustomDomainCertificateArn": "arn:aws:acm:eu-west-3:1:certificate/c"}
+    assert problems({"Stage": "prod", "PaymentProvider": "systempay", **domain, **real}) == []
     assert len(problems({"Stage": "prod", "PaymentProvider": "sandbox", "PublicBaseUrl": "http://x", **real})) == 2
+    # prod on the API's own URL: no domain root for the universal-link files.
+    assert len(problems({"Stage": "prod", "PaymentProvider": "systempay", **real})) == 1
 
 
 def test_gateway_answers_are_problem_json_with_request_id(resources):

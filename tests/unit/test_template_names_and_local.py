@@ -41,7 +41,9 @@ NAME_KEYS = (
 )
 # Resources whose physical name is scoped by a parent that already carries the stack name
 # (a configuration set's event destination) are not account-wide names.
-SCOPED_TYPES = ("AWS::SES::ConfigurationSetEventDestination",)
+# Names scoped by their parent, or a DNS name that is the stack's own by definition (the
+# custom domain record: two stacks cannot serve one domain).
+SCOPED_TYPES = ("AWS::SES::ConfigurationSetEventDestination", "AWS::Route53::RecordSet")
 
 
 def _text(value: Any) -> str:

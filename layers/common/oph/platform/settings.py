@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,7 +32,8 @@ class Settings:
     tenants_table: str
     tokens_table: str
     documents_bucket: str
-    public_base_url: str
+    public_base_url: str  # empty: read from ``public_base_url_parameter`` (SSM) when needed
+    public_base_url_parameter: str
     mail_from: str
     office_mail_from: str
     ses_configuration_set: str
@@ -47,9 +49,22 @@ class Settings:
     def is_production(self) -> bool:
         return self.stage == "prod"
 
+    def base_url(self) -> str:
+        """The stack's public base URL, no trailing slash: ``PUBLIC_BASE_URL`` when the template
+        could give it (a PublicBaseUrl or a custom domain), else the API's own URL, which only
+        an SSM parameter can carry (template.yaml, PublicBaseUrl), read at the first link."""
+        if self.public_base_url:
+            return self.public_base_url.rstrip("/")
+        # Named, not imported: the platform's settings know no AWS package (as Provider.lazy).
+        parameters = importlib.import_module("oph.platform.aws.parameters")
+        url = str(parameters.string_parameter(self.public_base_url_parameter))
+        if self.is_production and not url.startswith("https://"):
+            raise MisconfiguredStage("the public base URL must be https:// in production")
+        return url.rstrip("/")
+
     def link(self, path: str) -> str:
         """Absolute URL of a page of ours; never built from request headers (host spoofing)."""
-        return self.public_base_url.rstrip("/") + path
+        return self.base_url() + path
 
 
 class MisconfiguredStage(RuntimeError):
@@ -61,7 +76,7 @@ def get_settings() -> Settings:
     settings = _read_settings()
     if settings.is_production:
         # Fail loudly at cold start rather than e-mail tokens over http or take fake payments.
-        if not settings.public_base_url.startswith("https://"):
+        if settings.public_base_url and not settings.public_base_url.startswith("https://"):
             raise MisconfiguredStage("PUBLIC_BASE_URL must be https:// in production")
         if settings.payment_provider == "sandbox":
             raise MisconfiguredStage("the sandbox payment gateway is refused in production")
@@ -76,6 +91,7 @@ def _read_settings() -> Settings:
         tokens_table=env("TOKENS_TABLE", "TokensTable"),
         documents_bucket=env("DOCUMENTS_BUCKET", "documents"),
         public_base_url=env("PUBLIC_BASE_URL", "http://127.0.0.1:3000"),
+        public_base_url_parameter=env("PUBLIC_BASE_URL_PARAMETER", ""),
         mail_from=env("MAIL_FROM", "Mon espace locataire <ne-pas-repondre@oph-aubervilliers.fr>"),
         office_mail_from=env("OFFICE_MAIL_FROM", "informatique@oph-aubervilliers.fr"),
         ses_configuration_set=env("SES_CONFIGURATION_SET", ""),

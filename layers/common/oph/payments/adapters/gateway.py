@@ -198,7 +198,7 @@ class SandboxGateway(SystempayGateway):
         return (systempay.TEST,)
 
     def notification_url(self) -> str:
-        return get_settings().public_base_url.rstrip("/") + "/v1/payments/notifications/sandbox"
+        return get_settings().link("/v1/payments/notifications/sandbox")
 
     # -- the hosted page
     def verify_form(self, fields: Mapping[str, str]) -> dict[str, str]:
