@@ -18,6 +18,11 @@ from devserver import template as tpl
 _SESSION = boto3.session.Session()
 
 
+# Values that differ locally on purpose. MAIL_SEND_RATE: moto reports the SES sandbox's
+# 1 e-mail/s, and nothing throttles locally; the mail sender paces at this rate instead.
+LOCAL_OVERRIDES = {"MAIL_SEND_RATE": "200"}
+
+
 @dataclass
 class LocalAws:
     resolver: tpl.Resolver
@@ -27,6 +32,7 @@ class LocalAws:
     def environment(self, function: tpl.Function) -> dict[str, str]:
         env = {k: str(self.resolver.resolve(v)) for k, v in function.environment.items()}
         env["STAGE"] = "dev" if env.get("STAGE") == "prod" else env.get("STAGE", "dev")
+        env.update({k: v for k, v in LOCAL_OVERRIDES.items() if k in env})
         return env
 
     def shared_environment(self) -> dict[str, str]:
@@ -43,6 +49,7 @@ class LocalAws:
             for name, value in function.environment.items():
                 if name not in env and not name.startswith("POWERTOOLS_"):
                     env[name] = str(self.resolver.resolve(value))
+        env.update({k: v for k, v in LOCAL_OVERRIDES.items() if k in env})
         return env
 
 

@@ -36,18 +36,25 @@ def run_import(runtime: Any, aws: Any, kind: str, name: str, data: bytes, *, pum
 
 
 def pump_queue(runtime: Any, aws: Any) -> list[dict[str, Any]]:
-    """Deliver the notice queue to the worker until empty; returns the worker results."""
+    """Deliver the notice queue to the worker until empty, then the mail queue it fed to the
+    mail sender (as AWS would); returns the worker results."""
+    results = _pump(runtime, aws, "NoticeQueue", "NoticeWorkerFunction")
+    _pump(runtime, aws, "MailQueue", "MailSenderFunction")
+    return results
+
+
+def _pump(runtime: Any, aws: Any, queue_id: str, function: str) -> list[dict[str, Any]]:
     import boto3
 
     sqs = boto3.client("sqs", region_name=tpl.REGION)
-    url = aws.queue_urls["NoticeQueue"]
-    arn = f"arn:aws:sqs:{tpl.REGION}:{tpl.ACCOUNT_ID}:NoticeQueue"
+    url = aws.queue_urls[queue_id]
+    arn = f"arn:aws:sqs:{tpl.REGION}:{tpl.ACCOUNT_ID}:{queue_id}"
     results = []
     for _ in range(100):
         got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages", [])
         if not got:
             break
-        result = runtime.invoke("NoticeWorkerFunction", events.sqs_event(arn, got)) or {}
+        result = runtime.invoke(function, events.sqs_event(arn, got)) or {}
         results.append(result)
         failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
         for message in got:

@@ -183,3 +183,31 @@ def test_gateway_responses_are_in_the_rest_api_body_not_separate_resources(cfn):
         problem = json.loads(response["responseTemplates"]["application/json"].replace("$context.requestId", "rid"))
         assert problem["status"] == int(status) and problem["code"] == code and problem["request_id"] == "rid"
         assert problem["type"] == "about:blank" and problem["title"]
+
+
+def test_bulk_emails_go_through_a_queue_paced_by_its_sender(cfn):
+    """Point 8: the notice worker never calls SES (160 concurrent senders against 14/s); the
+    mail sender does, with as many concurrent containers as the pacing assumes."""
+    resources = cfn["Resources"]
+    worker_role = resources["NoticeWorkerFunctionRole"]["Properties"]["Policies"]
+    worker_actions = {a for p in worker_role for s in p["PolicyDocument"]["Statement"] for a in s["Action"]}
+    assert not any(action.startswith("ses:") for action in worker_actions)
+    assert "sqs:SendMessage" in worker_actions
+    sender = resources["MailSenderFunction"]["Properties"]
+    mapping = next(
+        r["Properties"]
+        for r in _of_type(cfn, "AWS::Lambda::EventSourceMapping").values()
+        if r["Properties"]["FunctionName"] == {"Ref": "MailSenderFunction"}
+    )
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["MailQueue", "Arn"]}
+    assert (
+        str(mapping["ScalingConfig"]["MaximumConcurrency"])
+        == sender["Environment"]["Variables"]["MAIL_SENDER_CONCURRENCY"]
+    )
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    queue = resources["MailQueue"]["Properties"]
+    # AWS: the queue's visibility timeout at least 6 x the function's timeout for SQS sources.
+    assert queue["VisibilityTimeout"] >= 6 * sender["Timeout"]
+    assert queue["RedrivePolicy"]["maxReceiveCount"] >= 5
+    assert queue["MessageRetentionPeriod"] == 1209600  # 14 days: hours of backlog never expire
+    assert "MailDeadLetterAlarm" in resources

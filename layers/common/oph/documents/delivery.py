@@ -6,6 +6,9 @@ whose batch failed is retried: the PDF is rendered deterministically and overwri
 each holder is e-mailed at most once per notice thanks to a claim recorded with the notice
 (:meth:`DocumentStore.claim_notification`) before sending, released if the sending fails.
 
+The "available" e-mails go through the mail queue (``oph.platform.mail_queue``), which sends
+them at the pace SES allows: a bulk publication never throttles the account.
+
 Only holders with an active, enabled account whose ``notice_emails`` preference is on (the
 default) and whose address is not known to bounce are e-mailed.
 """
@@ -20,7 +23,7 @@ from oph.accounts.model import ACTIVE, Account
 from oph.documents.mails import notice_email
 from oph.documents.model import NOTICE, Document
 from oph.documents.store import document_store
-from oph.platform import clock
+from oph.platform import clock, mail_queue
 from oph.platform.mail import get_mailer
 from oph.platform.observability import count
 from oph.tenancy.model import Addressee
@@ -118,8 +121,12 @@ def notify(document: Document, holder: Any, account: Account) -> bool:
     store = document_store()
     if not store.claim_notification(document, holder.holder_id):
         return False
+    email = notice_email(document, account)
     try:
-        get_mailer().send(notice_email(document, account))
+        if mail_queue.queue_configured():  # deployed and local: at the pace SES allows
+            mail_queue.enqueue(f"notice/{document.tenant_number}/{document.doc_id}/{holder.holder_id}", email)
+        else:  # no queue (the unit tier's twins): straight to the mailer
+            get_mailer().send(email)
     except Exception:
         store.release_notification(document, holder.holder_id)  # let the retry of this message send it
         raise

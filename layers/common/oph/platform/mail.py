@@ -7,12 +7,14 @@ embedded moto server, whose messages ``GET /_dev/outbox`` lists.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid, parseaddr
 from html import escape
-from typing import Protocol
+from typing import Any, Protocol
 
+from oph.platform.errors import ServiceUnavailable
 from oph.platform.office import get_office
 from oph.platform.provider import Provider
 
@@ -36,6 +38,39 @@ class Email:
 
 class Mailer(Protocol):
     def send(self, email: Email) -> None: ...
+
+
+class MailThrottled(ServiceUnavailable):
+    """SES asked to slow down (sending rate or daily quota): try later, the e-mail is fine."""
+
+
+def email_to_dict(email: Email) -> dict[str, Any]:
+    """A JSON-ready copy of the e-mail (the mail queue's message body)."""
+    return {
+        "to": list(email.to),
+        "subject": email.subject,
+        "text": email.text,
+        "html": email.html,
+        "sender": email.sender,
+        "attachments": [
+            {"filename": a.filename, "content_type": a.content_type, "data": base64.b64encode(a.data).decode()}
+            for a in email.attachments
+        ],
+    }
+
+
+def email_from_dict(values: dict[str, Any]) -> Email:
+    return Email(
+        to=[str(a) for a in values["to"]],
+        subject=str(values["subject"]),
+        text=str(values["text"]),
+        html=str(values["html"]),
+        sender=values.get("sender"),
+        attachments=[
+            Attachment(str(a["filename"]), str(a["content_type"]), base64.b64decode(a["data"]))
+            for a in values.get("attachments") or []
+        ],
+    )
 
 
 SIGNATURE = "L'équipe de l'Office Public de l'Habitat d'Aubervilliers"
