@@ -719,7 +719,7 @@ def _day_index(payment_id: str) -> list[dict[str, Any]]:
     return [
         i
         for i in scan(get_settings().tenants_table)
-        if str(i["pk"]).startswith(("PAYMENTS#", "PAYMENTS_PAID#")) and i.get("payment_id") == payment_id
+        if str(i["pk"]).startswith(("PAYMENTS_OPEN", "PAYMENTS_PAID#")) and i.get("payment_id") == payment_id
     ]
 
 

@@ -74,13 +74,31 @@ def test_a_new_payment_is_found_by_its_tenancy_and_by_id_alone(store):
         assert store.get("123456", odd) is None and store.find(odd) is None
 
 
-def test_the_creation_day_index_lists_payments_up_to_an_instant(store):
+def test_the_open_index_lists_unsettled_payments_up_to_an_instant(store):
     Transaction(store.add(payment("a1", created_at="2024-06-12T10:00:00Z"))).commit()
     Transaction(store.add(payment("a2", created_at="2024-06-12T11:00:00Z"))).commit()
     Transaction(store.add(payment("a3", created_at="2024-06-13T09:00:00Z"))).commit()
-    assert store.created_on("2024-06-12", up_to="2024-06-12T10:00:00Z") == [("123456", "a1")]
-    assert store.created_on("2024-06-12", up_to="2024-06-13T00:00:00Z") == [("123456", "a1"), ("123456", "a2")]
-    assert store.created_on("2024-06-11", up_to="2024-06-13T00:00:00Z") == []
+    assert store.open_until("2024-06-12T10:00:00Z") == [("123456", "a1", "2024-06-12T10:00:00Z")]
+    assert [p[1] for p in store.open_until("2024-06-13T09:00:00Z")] == ["a1", "a2", "a3"]
+    assert store.open_until("2024-06-11T23:59:59Z") == []
+    store.drop_open("2024-06-12T10:00:00Z", "a1")
+    assert [p[1] for p in store.open_until("2024-06-13T00:00:00Z")] == ["a2"]
+
+
+def test_a_payment_leaves_the_open_index_when_it_settles(store):
+    Transaction(store.add(payment("a1", created_at="2024-06-12T10:00:00Z"))).commit()
+    Transaction(store.add(payment("a2", created_at="2024-06-12T10:01:00Z"))).commit()
+    Transaction(store.add(payment("a3", created_at="2024-06-12T10:02:00Z"))).commit()
+    Transaction(
+        store.mark_succeeded(
+            payment("a1", created_at="2024-06-12T10:00:00Z"),
+            paid_at="2024-06-12T10:07:00Z",
+            trans_status="AUTHORISED",
+            trans_uuid="u",
+        )
+    ).commit()
+    assert store.close(payment("a2", created_at="2024-06-12T10:01:00Z"), "refused", trans_status="REFUSED", at="x")
+    assert store.open_until("2024-06-13T00:00:00Z") == [("123456", "a3", "2024-06-12T10:02:00Z")]
 
 
 def test_an_idempotency_key_is_taken_once_until_it_expires(store):

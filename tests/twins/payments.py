@@ -65,7 +65,8 @@ class MemoryPaymentStore:
         self.documents = documents
         self.payments: dict[tuple[str, str], Payment] = {}
         self.leases: dict[tuple[str, str], int] = {}  # fulfil_claimed_ts
-        self.created_index: dict[str, dict[str, tuple[str, str]]] = {}  # day -> sk -> (tenant, id)
+        self.open_index: dict[str, tuple[str, str]] = {}  # "<created_at>#<id>" -> (tenant, id)
+        self.open_reads = 0  # entries the expiry job read (the real store: items queried)
         self.paid_index: dict[str, dict[str, Payment]] = {}  # Paris day -> sk -> entry
         self.idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
         self.counters: dict[tuple[str, str], int] = {}
@@ -90,9 +91,15 @@ class MemoryPaymentStore:
         number = normalize_tenant_number(tenant_number)
         return [p for (n, _), p in sorted(self.payments.items()) if n == number]
 
-    def created_on(self, day: str, *, up_to: str) -> list[tuple[str, str]]:
-        entries = self.created_index.get(day, {})
-        return [entries[sk] for sk in sorted(entries) if sk.split("#")[0] <= up_to]
+    def open_until(self, up_to: str) -> list[tuple[str, str, str]]:
+        found = [
+            (*self.open_index[sk], sk.split("#")[0]) for sk in sorted(self.open_index) if sk.split("#")[0] <= up_to
+        ]
+        self.open_reads += len(found)
+        return found
+
+    def drop_open(self, created_at: str, payment_id: str) -> None:
+        self.open_index.pop(f"{created_at}#{payment_id}", None)
 
     def paid_on(self, day: str) -> list[Payment]:
         entries = self.paid_index.get(day, {})
@@ -140,11 +147,11 @@ class MemoryPaymentStore:
 
         def index() -> None:
             sk = f"{payment.created_at}#{payment.payment_id}"
-            self.created_index.setdefault(payment.created_at[:10], {})[sk] = key
+            self.open_index[sk] = key
 
         return [
             memory_write("payment", check=lambda: key not in self.payments, apply=lambda: self.put(payment)),
-            memory_write("payment day index", apply=index),
+            memory_write("open payments index", apply=index),
         ]
 
     def put(self, payment: Payment) -> None:
@@ -188,6 +195,7 @@ class MemoryPaymentStore:
         return [
             memory_write("payment succeeded", check=not_yet, apply=succeed, fails_with=AlreadySucceeded),
             memory_write("paid day index", apply=index),
+            memory_write("open payments index", apply=lambda: self.drop_open(payment.created_at, payment.payment_id)),
         ]
 
     def close(self, payment: Payment, status: str, *, trans_status: str, at: str) -> bool:
@@ -196,6 +204,7 @@ class MemoryPaymentStore:
         if current is None or current.status != CREATED:
             return False
         self.payments[key] = replace(current, status=status, settled_at=at, trans_status=trans_status)
+        self.drop_open(current.created_at, current.payment_id)
         return True
 
     def expire(self, tenant_number: str, payment_id: str, *, cutoff: str, at: str) -> bool:

@@ -132,7 +132,7 @@ def test_the_loser_of_a_double_tap_replays_the_winners_answer(twin):
     racing = LateReader(winner, twin.tenancy, twin.documents)
     with payment_store.override(racing):
         assert create(22000, "k") == (200, answer)
-    assert racing.payments == {} and racing.created_index == {}  # the loser wrote nothing
+    assert racing.payments == {} and racing.open_index == {}  # the loser wrote nothing
 
 
 # ---------------------------------------------------------------- the status machine
@@ -259,6 +259,24 @@ def test_expiry_touches_only_created_payments_past_the_delay(twin):
     assert status_of(twin, recent) == "expired"
     notify(twin, old)  # the card was debited after all: the success still wins
     assert status_of(twin, old) == "succeeded"
+
+
+def test_the_expiry_job_reads_only_what_can_still_expire(twin):
+    """Issue 18: every 15 minutes the job used to re-read 8 days of payments and rewrite the
+    settled ones; now it reads the open ones past the delay, once, and writes their expiry."""
+    settled = [new_payment(1000 + n) for n in range(8)]  # (10 creations an hour per account)
+    for payment_id in settled:
+        notify(twin, payment_id)
+    abandoned = new_payment(5000)
+    clock.set_offset(61 * 60)
+    expire_calls = []
+    original = twin.payments.expire
+    twin.payments.expire = lambda *a, **k: expire_calls.append(a) or original(*a, **k)  # type: ignore[method-assign]
+    assert jobs.expire_payments() == 1
+    assert twin.payments.open_reads == 1 and [call[1] for call in expire_calls] == [abandoned]
+    clock.set_offset(76 * 60)
+    assert jobs.expire_payments() == 0
+    assert twin.payments.open_reads == 1 and len(expire_calls) == 1  # nothing left to read or write
 
 
 def test_an_expired_payment_has_no_checkout(twin):

@@ -211,3 +211,32 @@ def test_bulk_emails_go_through_a_queue_paced_by_its_sender(cfn):
     assert queue["RedrivePolicy"]["maxReceiveCount"] >= 5
     assert queue["MessageRetentionPeriod"] == 1209600  # 14 days: hours of backlog never expire
     assert "MailDeadLetterAlarm" in resources
+
+
+def test_every_schedule_retries_then_dead_letters(cfn):
+    """Issue 18: a failed scheduled job is retried, then lands in the events DLQ (alarmed).
+    EventBridge Scheduler sends dead letters with the schedule's execution role, which must
+    therefore be allowed sqs:SendMessage on the queue (Scheduler guide, "Configuring a
+    schedule's dead-letter queue")."""
+    schedules = _of_type(cfn, "AWS::Scheduler::Schedule")
+    assert len(schedules) == 3
+    for logical_id, schedule in schedules.items():
+        target = schedule["Properties"]["Target"]
+        assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["EventsDeadLetterQueue", "Arn"]}}, logical_id
+        retry = target["RetryPolicy"]
+        assert retry["MaximumRetryAttempts"] >= 2 and 60 <= retry["MaximumEventAgeInSeconds"] <= 86400, logical_id
+        role = cfn["Resources"][target["RoleArn"]["Fn::GetAtt"][0]]
+        statements = [s for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
+        assert any(
+            "sqs:SendMessage" in json.dumps(s["Action"]) and "EventsDeadLetterQueue" in json.dumps(s["Resource"])
+            for s in statements
+        ), logical_id
+
+
+def test_the_payment_index_projects_only_what_its_one_lookup_reads(cfn):
+    """gsi1 finds a payment's tenancy from its id (PaymentStore.find), then a consistent GetItem
+    reads the payment: the index needs the tenancy number, not a copy of every item."""
+    table = cfn["Resources"]["TenantsTable"]["Properties"]
+    (index,) = table["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "gsi1"
+    assert index["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["tenant_number"]}

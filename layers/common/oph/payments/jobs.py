@@ -16,7 +16,6 @@ from oph.platform import clock
 from oph.platform.observability import count
 from oph.platform.settings import get_settings
 
-EXPIRY_LOOKBACK_DAYS = 7
 EXPORT_HEADER = [
     "date_paiement",
     "heure_paiement",
@@ -34,18 +33,19 @@ EXPORT_HEADER = [
 def expire_payments() -> int:
     """Mark ``expired`` every payment still ``created`` after the configured delay.
 
-    Idempotent and forward-only: the conditional write only touches ``created`` payments.
+    Reads only the open payments old enough to expire (``PaymentStore.open_until``: settled
+    payments leave that index when they settle) and writes only what changes: the expiry of a
+    still-created payment, and the removal of each entry it read. Idempotent and forward-only:
+    the conditional write only touches ``created`` payments.
     """
     now = clock.now()
-    cutoff = now - timedelta(minutes=get_settings().payment_expiry_minutes)
-    cutoff_iso = clock.iso_instant(cutoff)
+    cutoff_iso = clock.iso_instant(now - timedelta(minutes=get_settings().payment_expiry_minutes))
     store = payment_store()
     expired = 0
-    for offset in range(EXPIRY_LOOKBACK_DAYS, -1, -1):
-        day = (cutoff - timedelta(days=offset)).date().isoformat()
-        for tenant_number, payment_id in store.created_on(day, up_to=cutoff_iso):
-            if store.expire(tenant_number, payment_id, cutoff=cutoff_iso, at=clock.iso_instant(now)):
-                expired += 1
+    for tenant_number, payment_id, created_at in store.open_until(cutoff_iso):
+        if store.expire(tenant_number, payment_id, cutoff=cutoff_iso, at=clock.iso_instant(now)):
+            expired += 1
+        store.drop_open(created_at, payment_id)  # settled now, whoever settled it
     if expired:
         count("PaymentsExpired", expired)
     return expired

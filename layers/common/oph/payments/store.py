@@ -2,8 +2,9 @@
 
 - TenantsTable ``TENANT#<tenant number>`` / ``PAYMENT#<payment id>``: the payment (status,
   amounts, gateway references); ``gsi1pk = PAYMENT#<id>`` finds it from a notification.
-- TenantsTable ``PAYMENTS#<UTC day of creation>`` / ``<created_at>#<id>``: day index read by
-  the expiry job.
+- TenantsTable ``PAYMENTS_OPEN`` / ``<created_at>#<id>``: the payments still ``created``, the
+  only ones the expiry job reads; an entry goes when its payment settles (succeeded, refused,
+  cancelled, expired), so the job never re-reads a settled payment nor writes one.
 - TenantsTable ``PAYMENTS_PAID#<Paris day of payment>`` / ``<paid_at>#<id>``: day index of
   succeeded payments, carrying the export's columns (the daily accounting CSV).
 - TokensTable ``IDEMPOTENCY#<account id>#<sha256(key)>`` / ``PAYMENT``: the first answer to
@@ -96,6 +97,13 @@ def _payment_item(payment: Payment) -> dict[str, Any]:
     return {**payment_key(payment.tenant_number, payment.payment_id), **dynamo.to_item(values)}
 
 
+OPEN_PK = "PAYMENTS_OPEN"
+
+
+def _open_key(created_at: str, payment_id: str) -> dict[str, Any]:
+    return dynamo.key(OPEN_PK, f"{created_at}#{payment_id}")
+
+
 def _key_of(payment: Payment) -> dict[str, Any]:
     return payment_key(payment.tenant_number, payment.payment_id)
 
@@ -185,11 +193,16 @@ class PaymentStore:
         )
         return [dynamo.from_item(i) for i in items]
 
-    def created_on(self, day: str, *, up_to: str) -> list[tuple[str, str]]:
-        """(tenant number, payment id) of the payments created on this UTC day at or before
-        the instant ``up_to``."""
-        entries = self._day_index(f"PAYMENTS#{day}", sk_below=up_to + "$")  # "$" sorts after "#"
-        return [(str(e["tenant_number"]), str(e["payment_id"])) for e in entries]
+    def open_until(self, up_to: str) -> list[tuple[str, str, str]]:
+        """(tenant number, payment id, created_at) of the payments still open (not settled)
+        created at or before the instant ``up_to``, oldest first."""
+        entries = self._day_index(OPEN_PK, sk_below=up_to + "$")  # "$" sorts after "#"
+        return [(str(e["tenant_number"]), str(e["payment_id"]), str(e["sk"]).split("#")[0]) for e in entries]
+
+    def drop_open(self, created_at: str, payment_id: str) -> None:
+        """The payment settled: the expiry job need never read it again."""
+        with aws.unavailable_on_failure():
+            aws.dynamodb().delete_item(TableName=self.table, Key=_open_key(created_at, payment_id))
 
     def paid_on(self, day: str) -> list[Payment]:
         """The payments that succeeded on this Paris day (with the export's fields)."""
@@ -280,12 +293,9 @@ class PaymentStore:
         return dynamo.write("idempotency key", request, fails_with=IdempotencyKeyUsed)
 
     def add(self, payment: Payment) -> list[Write]:
-        """The new payment and its creation day index entry."""
+        """The new payment and its entry among the open payments."""
         entry = {"tenant_number": normalize_tenant_number(payment.tenant_number), "payment_id": payment.payment_id}
-        index = {
-            **dynamo.key(f"PAYMENTS#{payment.created_at[:10]}", f"{payment.created_at}#{payment.payment_id}"),
-            **dynamo.to_item(entry),
-        }
+        index = {**_open_key(payment.created_at, payment.payment_id), **dynamo.to_item(entry)}
         put = {
             "TableName": self.table,
             "Item": _payment_item(payment),
@@ -293,7 +303,7 @@ class PaymentStore:
         }
         return [
             dynamo.write("payment", {"Put": put}),
-            dynamo.write("payment day index", {"Put": {"TableName": self.table, "Item": index}}),
+            dynamo.write("open payments index", {"Put": {"TableName": self.table, "Item": index}}),
         ]
 
     def put(self, payment: Payment) -> None:
@@ -328,14 +338,21 @@ class PaymentStore:
         return [
             dynamo.write("payment succeeded", update, fails_with=AlreadySucceeded),
             dynamo.write("paid day index", {"Put": {"TableName": self.table, "Item": index}}),
+            dynamo.write(
+                "open payments index",
+                {"Delete": {"TableName": self.table, "Key": _open_key(payment.created_at, payment.payment_id)}},
+            ),
         ]
 
     def close(self, payment: Payment, status: str, *, trans_status: str, at: str) -> bool:
         """``created`` → a final failure ``status``; False when it was already final."""
         values = {":s": {"S": status}, ":now": {"S": at}, ":ts": {"S": trans_status}, ":created": {"S": CREATED}}
-        return self._update(
+        closed = self._update(
             _key_of(payment), "SET #s = :s, settled_at = :now, trans_status = :ts", values, "#s = :created"
         )
+        if closed:
+            self.drop_open(payment.created_at, payment.payment_id)
+        return closed
 
     def expire(self, tenant_number: str, payment_id: str, *, cutoff: str, at: str) -> bool:
         """``created`` (at or before ``cutoff``) → ``expired``; False when it was not."""
