@@ -14,8 +14,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
+import subprocess
 import tomllib
 from typing import Any
 
@@ -132,22 +134,18 @@ def test_every_local_env_variable_is_declared_in_the_template():
 
 @pytest.fixture(scope="module")
 def sam_local_environments() -> dict[str, dict[str, str]]:
-    """What SAM CLI hands each function under ``sam local start-api --env-vars local/env.json``."""
-    from samcli.commands.local.lib.local_lambda import LocalLambdaRunner
-    from samcli.lib.providers.sam_function_provider import SamFunctionProvider
-    from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider
-
-    stacks, _ = SamLocalStackProvider.get_stacks(str(tpl.TEMPLATE))
-    provider = SamFunctionProvider(stacks, ignore_code_extraction_warnings=True)
-    runner = LocalLambdaRunner(
-        local_runtime=None,  # type: ignore[arg-type] # resolving the environment needs no runtime
-        function_provider=provider,
-        cwd=str(tpl.ROOT),
-        real_path=str(tpl.ROOT),
-        aws_region=tpl.REGION,
-        env_vars_values=_env_json(),
+    """What SAM CLI hands each function under ``sam local start-api --env-vars local/env.json``,
+    computed by SAM CLI itself in the tools venv (scripts/sam_local_env.py)."""
+    python = tpl.ROOT / ".venv-tools" / "bin" / "python"
+    assert python.exists(), "the tools venv is missing: `make deps` (part of `make test`) creates .venv-tools"
+    out = subprocess.run(
+        [str(python), str(tpl.ROOT / "scripts" / "sam_local_env.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "SAM_CLI_TELEMETRY": "0", "AWS_DEFAULT_REGION": tpl.REGION},
     )
-    return {function.name: runner._make_env_vars(function).resolve() for function in provider.get_all()}
+    return dict(json.loads(out.stdout))
 
 
 def test_sam_cli_passes_every_local_env_variable_to_every_function(sam_local_environments):
