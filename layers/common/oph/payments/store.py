@@ -2,23 +2,18 @@
 
 - TenantsTable ``TENANT#<tenant number>`` / ``PAYMENT#<payment id>``: the payment (status,
   amounts, gateway references); ``gsi1pk = PAYMENT#<id>`` finds it from a notification.
-- TenantsTable ``PAYMENTS_OPEN`` / ``<created_at>#<id>``: the payments still ``created``, the
-  only ones the expiry job reads; an entry goes when its payment settles (succeeded, refused,
-  cancelled, expired), so the job never re-reads a settled payment nor writes one.
+- TenantsTable ``PAYMENTS_OPEN`` / ``<created_at>#<id>``: the unsettled payments, all the
+  expiry job reads (an entry goes when its payment settles).
 - TenantsTable ``PAYMENTS_PAID#<Paris day of payment>`` / ``<paid_at>#<id>``: day index of
   succeeded payments, carrying the export's columns (the daily accounting CSV).
-- TokensTable ``IDEMPOTENCY#<account id>#<sha256(key)>`` / ``PAYMENT``: the first answer to
-  a ``POST /v1/payments``, kept 24 hours (TTL ``expires_at``).
-- TokensTable ``TRANSID#<site id>#<YYYYMMDD>`` / ``COUNTER``: the per-site, per-UTC-day
-  counter that makes ``vads_trans_id`` unique.
+- TokensTable ``IDEMPOTENCY#<account id>#<sha256(key)>`` / ``PAYMENT``: a ``POST /v1/payments``'s
+  first answer, 24 hours; ``TRANSID#<site id>#<YYYYMMDD>`` / ``COUNTER``: ``vads_trans_id``.
 - The fulfilment lease ``fulfil_claimed_ts`` on the payment item: one worker among
   concurrent duplicates of a success notification stores the receipt and sends the e-mail.
 - The documents bucket ``exports/payments/<day>.csv``: the daily accounting export.
 
-The tenancy's partition is also read at once (:meth:`PaymentStore.snapshot`): the position
-(balance, statement, receipts) needs its tenancy record, holders, documents, payments and
-account movements (``MOVEMENT#<reference>``, laid out by :mod:`oph.tenancy.store`) in one
-round trip.
+The tenancy's partition is read at once (:meth:`PaymentStore.snapshot`): tenancy, holders,
+documents, payments and movements (:mod:`oph.tenancy.store`'s layout) in one round trip.
 """
 
 from __future__ import annotations
@@ -153,17 +148,12 @@ class PaymentStore:
         if not is_valid_payment_id(payment_id):
             return None
         for attempt in range(patience + 1):
-            with aws.unavailable_on_failure():
-                items = (
-                    aws.dynamodb()
-                    .query(
-                        TableName=self.table,
-                        IndexName="gsi1",
-                        KeyConditionExpression="gsi1pk = :p AND gsi1sk = :s",
-                        ExpressionAttributeValues={":p": {"S": f"PAYMENT#{payment_id}"}, ":s": {"S": "PAYMENT"}},
-                    )
-                    .get("Items", [])
-                )
+            items = dynamo.query_all(
+                TableName=self.table,
+                IndexName="gsi1",  # it projects the tenancy number only (template.yaml)
+                KeyConditionExpression="gsi1pk = :p AND gsi1sk = :s",
+                ExpressionAttributeValues={":p": {"S": f"PAYMENT#{payment_id}"}, ":s": {"S": "PAYMENT"}},
+            )
             if items:
                 return self.get(str(items[0]["tenant_number"]["S"]), payment_id)
             if attempt < patience:
@@ -362,21 +352,17 @@ class PaymentStore:
             payment_key(tenant_number, payment_id), "SET #s = :expired, settled_at = :now", values, condition
         )
 
-    def _update(
-        self, key: dict[str, Any], update: str, values: dict[str, Any] | None, condition: str | None = None
-    ) -> bool:
+    def _update(self, key: dict[str, Any], update: str, values: dict[str, Any] | None, condition: str = "") -> bool:
         """An UpdateItem of a payment item; False when ``condition`` was not met."""
         kwargs: dict[str, Any] = {"TableName": self.table, "Key": key, "UpdateExpression": update}
         if values:
             kwargs["ExpressionAttributeValues"] = values
         if condition:
-            kwargs["ConditionExpression"] = condition
-            kwargs["ExpressionAttributeNames"] = {"#s": "status"}
-        if not condition:
-            with aws.unavailable_on_failure():
-                aws.dynamodb().update_item(**kwargs)
-            return True
-        return dynamo.update_if(**kwargs) is not None
+            kwargs.update(ConditionExpression=condition, ExpressionAttributeNames={"#s": "status"})
+            return dynamo.update_if(**kwargs) is not None
+        with aws.unavailable_on_failure():
+            aws.dynamodb().update_item(**kwargs)
+        return True
 
     # -- fulfilment: the receipt and the e-mail of a success, once
     def claim_fulfilment(self, payment: Payment, *, now_ts: int, lease_seconds: int) -> bool:
