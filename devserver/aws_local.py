@@ -44,7 +44,6 @@ class LocalAws:
         """
         variables = tpl.load().get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
         env = {k: str(self.resolver.resolve(v)) for k, v in variables.items()}
-        env.pop("POWERTOOLS_TRACE_DISABLED", None)  # no X-Ray daemon locally: runtime.LOCAL_ENV's value stays
         for function in tpl.functions():
             for name, value in function.environment.items():
                 if name not in env and not name.startswith("POWERTOOLS_"):

@@ -25,7 +25,6 @@ LOCAL_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
-    "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_SERVICE_NAME": "local",
     "POWERTOOLS_METRICS_NAMESPACE": "MonEspaceLocataire",
     "POWERTOOLS_DEV": "false",

@@ -14,13 +14,12 @@ from urllib.parse import unquote_plus
 
 from oph.imports.service import import_object
 from oph.payments.mandate_answers import MandateAnswers
-from oph.platform.observability import get_logger, get_metrics, get_tracer
+from oph.platform.observability import get_logger, get_metrics
 
-logger, tracer, metrics = get_logger(), get_tracer(), get_metrics()
+logger, metrics = get_logger(), get_metrics()
 
 
 @logger.inject_lambda_context(log_event=False)
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     reports = []

@@ -15,9 +15,9 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from oph.documents.delivery import deliver_batch
-from oph.platform.observability import get_logger, get_metrics, get_tracer
+from oph.platform.observability import get_logger, get_metrics
 
-logger, tracer, metrics = get_logger(), get_tracer(), get_metrics()
+logger, metrics = get_logger(), get_metrics()
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
@@ -26,7 +26,6 @@ def record_handler(record: SQSRecord) -> int:
 
 
 @logger.inject_lambda_context(log_event=False)
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return dict(

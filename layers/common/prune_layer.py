@@ -1,19 +1,73 @@
-"""Removes from the built layer what can never be loaded by our code in Lambda.
+"""Removes from a built layer what can never be loaded by our code in Lambda.
 
-reportlab imports ``PIL.Image`` unconditionally, so Pillow must ship, but we never read or
-write raster images: only ``PIL._imaging`` is loaded, and of Pillow's bundled native
-libraries only those it links to (computed from the ELF ``NEEDED`` entries, so a new Pillow
-version cannot be pruned wrongly) are kept. Optional codec modules (AVIF, WebP, FreeType,
-LittleCMS) and their libraries go. Tests, caches and type stubs go too.
+Run by both layers' builds (layers/common/Makefile, which layers/pdf/Makefile includes) BEFORE
+the bytecode is compiled: it removes every ``__pycache__`` (the dev tree's, copied with
+``oph``, hold timestamp-checked bytecode of another build), and the build's compileall step
+then writes the ones that ship.
+
+reportlab (the PDF layer) imports ``PIL.Image`` unconditionally, so Pillow must ship, but we
+never read or write raster images: only ``PIL._imaging`` is loaded, and of Pillow's bundled
+native libraries only those it links to (computed from the ELF ``NEEDED`` entries, so a new
+Pillow version cannot be pruned wrongly) are kept. Optional codec modules (AVIF, WebP,
+FreeType, LittleCMS) and their libraries go. A layer without Pillow is left alone there.
+
+What neither oph nor the code it uses ever imports goes too (``UNUSED_MODULES``,
+``UNUSED_FILES``): Powertools' other utilities and the Swagger UI's assets (served only by
+``enable_swagger``, never called); pydantic 1's API (``pydantic.v1``); reportlab's charts and drawings (``graphics``), its page
+layout engine (``platypus``) and the font files of ``reportlab/fonts`` (the documents are drawn
+on a canvas in the standard fonts, whose metrics are in ``reportlab.pdfbase``). A removed
+module that anything left in the layer imports, even inside a function, fails the build
+(``importers_of``), unless ``KNOWN_IMPORTERS`` says why that code never runs here: a new
+release of a dependency cannot be pruned wrongly either. tests/unit/test_layer_build.py checks
+that oph and the handlers use none of it. Tests, caches, type stubs and console scripts go too.
 """
 
 from __future__ import annotations
 
+import ast
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+# Modules of the layers' dependencies that neither oph nor what it uses imports.
+UNUSED_MODULES = (
+    *(
+        f"aws_lambda_powertools.utilities.{name}"
+        for name in (
+            "auth_alpha",
+            "circuit_breaker",
+            "data_masking",
+            "feature_flags",
+            "idempotency",
+            "kafka",
+            "metadata",
+            "parameters",
+            "streaming",
+        )
+    ),
+    # pydantic 1's API (pydantic.v1) and pydantic's mypy plugin: oph's models are pydantic 2's.
+    "pydantic.v1",
+    "pydantic.mypy",
+    "reportlab.graphics",
+    "reportlab.platypus",
+    # reportlab.lib modules that exist only for graphics and platypus (or reportlab's tests).
+    "reportlab.lib.codecharts",
+    "reportlab.lib.corp",
+    "reportlab.lib.pygments2xpre",
+    "reportlab.lib.testutils",
+)
+UNUSED_FILES = (
+    "aws_lambda_powertools/event_handler/openapi/swagger_ui/swagger-ui-bundle.min.js",
+    "aws_lambda_powertools/event_handler/openapi/swagger_ui/swagger-ui.min.css",
+    "reportlab/fonts",
+)
+# Modules kept that import a pruned one, and why that import never runs here.
+KNOWN_IMPORTERS = {
+    "pydantic/_internal/_generate_schema.py": "only for a type with pydantic 1's __get_validators__ hook (none here)",
+    "reportlab/lib/pdfencrypt.py": "encrypted PDFs only (Canvas(encrypt=...)); ours are not encrypted",
+    "reportlab/lib/validators.py": "inside the checks of reportlab.graphics shapes, which are pruned",
+}
 OPTIONAL_PIL_MODULES = ("_avif", "_webp", "_imagingft", "_imagingcms", "_imagingtk", "_imagingmath", "_imagingmorph")
 
 
@@ -51,22 +105,72 @@ def prune_pillow(root: Path) -> int:
     return removed
 
 
-def prune_generic(root: Path) -> int:
+def _remove(path: Path) -> int:
+    if path.is_dir():
+        size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+        shutil.rmtree(path)
+        return size
+    if path.exists():
+        size = path.stat().st_size
+        path.unlink()
+        return size
+    return 0
+
+
+def _imported_names(source: Path, root: Path) -> set[str]:
+    """Every module name ``source`` imports, anywhere in it (relative imports resolved)."""
+    package = list(source.relative_to(root).parent.parts)
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source.read_bytes())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            module = ".".join([*base, *([node.module] if node.module else [])])
+            names.add(module)
+            names.update(f"{module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def importers_of(root: Path, modules: tuple[str, ...]) -> dict[str, list[str]]:
+    """Modules left in ``root`` that import one of ``modules`` -> what they import."""
+    found: dict[str, list[str]] = {}
+    last_parts = {module.rsplit(".", 1)[-1].encode() for module in modules}
+    for source in root.rglob("*.py"):
+        text = source.read_bytes()
+        if not any(part in text for part in last_parts):
+            continue
+        hits = sorted(
+            name
+            for name in _imported_names(source, root)
+            if any(name == module or name.startswith(f"{module}.") for module in modules)
+        )
+        if hits:
+            found[str(source.relative_to(root))] = hits
+    return found
+
+
+def prune_unused(root: Path) -> int:
     removed = 0
-    for pattern in ("**/__pycache__", "**/tests", "**/*.pyi", "**/py.typed"):
-        for path in list(root.glob(pattern)):
-            if path.is_dir():
-                removed += sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
-                shutil.rmtree(path)
-            elif path.exists():
-                removed += path.stat().st_size
-                path.unlink()
+    for module in UNUSED_MODULES:
+        path = root / module.replace(".", "/")
+        removed += _remove(path) + _remove(path.with_suffix(".py"))
+    removed += sum(_remove(root / path) for path in UNUSED_FILES)
+    importers = {k: v for k, v in importers_of(root, UNUSED_MODULES).items() if k not in KNOWN_IMPORTERS}
+    if removed and importers:
+        lines = "\n".join(f"  {source} imports {', '.join(names)}" for source, names in sorted(importers.items()))
+        raise SystemExit(f"prune_layer: modules pruned as unused are imported (update UNUSED_MODULES):\n{lines}")
     return removed
+
+
+def prune_generic(root: Path) -> int:
+    patterns = ("**/__pycache__", "**/tests", "**/*.pyi", "**/py.typed", "bin")
+    return sum(_remove(path) for pattern in patterns for path in list(root.glob(pattern)))
 
 
 def main() -> int:
     root = Path(sys.argv[1])
-    saved = prune_pillow(root) + prune_generic(root)
+    saved = prune_pillow(root) + prune_unused(root) + prune_generic(root)
     print(f"prune_layer: removed {saved / 1e6:.1f} MB from {root}")
     return 0
 

@@ -24,7 +24,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from pydantic import BaseModel, ConfigDict, Field
 
 from oph.platform import errors
-from oph.platform.observability import get_logger, get_metrics, get_tracer
+from oph.platform.observability import get_logger, get_metrics
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_JSON_DEPTH = 32  # contract section 1: deeper is 400 malformed_json (and never a RecursionError)
@@ -262,13 +262,12 @@ class Api:
             _principal.reset(token_principal)
 
     def lambda_handler(self) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-        """The Lambda entry point with Powertools' logging, tracing and metrics decorators."""
+        """The Lambda entry point with Powertools' logging and metrics decorators."""
         from aws_lambda_powertools.logging import correlation_paths
 
-        logger, tracer, metrics = get_logger(), get_tracer(), get_metrics()
+        logger, metrics = get_logger(), get_metrics()
 
         @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
-        @tracer.capture_lambda_handler(capture_response=False)
         @metrics.log_metrics
         def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             return self.handle(event, context)

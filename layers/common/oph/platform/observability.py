@@ -1,4 +1,9 @@
-"""Logger, tracer and metrics shared by every function, with personal data masked.
+"""Logger and metrics shared by every function, with personal data masked.
+
+No tracer in the code (issue 19): Powertools' ``Tracer`` loads the X-Ray SDK (100-150 ms of
+every cold start, in maintenance until its end of support on 2027-02-25). ``Tracing: Active``
+in the template keeps Lambda's own segments (invocation, init, duration); traces of the AWS
+calls, when wanted, come from the OpenTelemetry layer (README, Operations), outside the code.
 
 The logs must never hold a password, token, JWT, signature, full e-mail address or birth
 date: ``mask`` is applied to every record, whatever a careless call passes in.
@@ -64,13 +69,6 @@ def get_logger() -> Any:
     logger = Logger(utc=True)
     logger.addFilter(_MaskingFilter())
     return logger
-
-
-@cache
-def get_tracer() -> Any:
-    from aws_lambda_powertools import Tracer
-
-    return Tracer()
 
 
 @cache
