@@ -18,6 +18,16 @@ from devserver import template as tpl
 _SESSION = boto3.session.Session()
 
 
+# The app's ids, served locally in the association files (contract section 10: "demo values").
+LOCAL_PARAMETERS = {
+    "AppleAppId": "ABCDE12345.fr.oph-aubervilliers.espace-locataire",
+    "AndroidPackage": "fr.oph_aubervilliers.espace_locataire",
+    "AndroidCertFingerprints": ":".join(["5A", "C3", "9E", "21"] * 8),
+}
+# The push platform applications moto stands in for (CloudFormation has no such resource: in
+# AWS they are created once by an admin, README "Set up push for the app").
+LOCAL_PLATFORMS = {"ApnsPlatformApplicationArn": "APNS_SANDBOX", "FcmPlatformApplicationArn": "GCM"}
+
 # Values that differ locally on purpose. MAIL_SEND_RATE: moto reports the SES sandbox's
 # 1 e-mail/s, and nothing throttles locally; the mail sender paces at this rate instead.
 LOCAL_OVERRIDES = {"MAIL_SEND_RATE": "200"}
@@ -83,8 +93,20 @@ def _create_keys(resolver: tpl.Resolver, physical: dict[str, str], attributes: d
         physical[target] = alias
 
 
+def _create_platform_applications(parameters: dict[str, str]) -> None:
+    """The push platform applications (APNs sandbox, FCM) moto plays, unless given."""
+    sns = _SESSION.client("sns", region_name=tpl.REGION)
+    for parameter, platform in LOCAL_PLATFORMS.items():
+        if not parameters.get(parameter):
+            demo = {"PlatformCredential": "demo-credential", "PlatformPrincipal": "demo-principal"}
+            created = sns.create_platform_application(
+                Name=f"oph-local-{platform.lower()}", Platform=platform, Attributes=demo
+            )
+            parameters[parameter] = created["PlatformApplicationArn"]
+
+
 def create_resources(public_base_url: str, overrides: dict[str, str] | None = None) -> LocalAws:
-    parameters = {**tpl.parameter_defaults(), "PublicBaseUrl": public_base_url, **(overrides or {})}
+    parameters = {**tpl.parameter_defaults(), **LOCAL_PARAMETERS, "PublicBaseUrl": public_base_url, **(overrides or {})}
     physical: dict[str, str] = {}
     attributes: dict[str, str] = {}
     resolver = tpl.Resolver(parameters, physical, attributes)
@@ -156,4 +178,5 @@ def create_resources(public_base_url: str, overrides: dict[str, str] | None = No
     if office and "@" in office:
         sesv2.create_email_identity(EmailIdentity=office.split("<")[-1].strip(">").split("@")[1])
 
+    _create_platform_applications(parameters)
     return LocalAws(resolver=resolver, bucket=bucket, queue_urls=queue_urls)

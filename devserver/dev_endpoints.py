@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import unquote
 
-from devserver import outbox
+from devserver import outbox, push_outbox
 from devserver import template as tpl
 
 Answer = tuple[int, dict[str, str], bytes]
@@ -99,7 +99,13 @@ def swagger_asset(server: Any, request: DevRequest) -> Answer:
 
 
 def outbox_messages(server: Any, request: DevRequest) -> Answer:
+    server.pump_if_queued()
     return as_json({"messages": outbox.messages()})
+
+
+def push_messages(server: Any, request: DevRequest) -> Answer:
+    server.pump_if_queued()
+    return as_json({"messages": push_outbox.messages()})
 
 
 def import_file(server: Any, request: DevRequest) -> Answer:
@@ -184,6 +190,7 @@ BEFORE_READY: dict[tuple[str, str], Endpoint] = {
 }
 WHEN_READY: dict[tuple[str, str], Endpoint] = {
     ("GET", "/_dev/outbox"): outbox_messages,
+    ("GET", "/_dev/push"): push_messages,
     ("POST", "/_dev/imports/"): import_file,
     ("POST", "/_dev/clock"): move_clock,
     ("POST", "/_dev/reset"): reset,

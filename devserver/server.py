@@ -27,7 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import boto3
 
-from devserver import dev_endpoints, events, outbox
+from devserver import dev_endpoints, events, outbox, push_outbox
 from devserver import template as tpl
 from devserver.aws_local import LocalAws, create_resources
 from devserver.dev_endpoints import problem
@@ -93,6 +93,10 @@ class DevServer:
         self.local: LocalAws | None = None
         self.pool: ProcessPoolExecutor | None = None
         self.lock = threading.Lock()
+        # Set by moto whenever a message is queued (see start_moto): the queues are then pumped
+        # before the answer goes out, as AWS's event source mappings would deliver it.
+        self.queued = threading.Event()
+        self.pump_lock = threading.Lock()
 
     # -- embedded AWS
     def start_moto(self) -> None:
@@ -102,6 +106,17 @@ class DevServer:
         class QuietHandler(MotoRequestHandler):
             def log_request(self, *args: Any, **kwargs: Any) -> None:
                 pass
+
+        from moto.sqs.models import Queue
+
+        original_add = Queue.add_message
+        queued = self.queued
+
+        def add_message(queue: Any, message: Any) -> None:
+            original_add(queue, message)
+            queued.set()
+
+        Queue.add_message = add_message  # type: ignore[method-assign,assignment]
 
         app = DomainDispatcherApplication(create_backend_app)
         self.moto = make_server(self.moto_host, self.moto_port, app, threaded=False, request_handler=QuietHandler)
@@ -139,6 +154,7 @@ class DevServer:
 
             urllib.request.urlopen(urllib.request.Request(f"{self.moto_url}/moto-api/reset", method="POST")).read()
             outbox.clear()
+            push_outbox.clear()
             self.offset = 0.0
             self.provision()
             self.generation += 1
@@ -154,8 +170,18 @@ class DevServer:
         assert self.pool is not None
         return self.pool.submit(worker_call, target, kwargs, self.offset, self.generation).result()
 
+    def pump_if_queued(self) -> None:
+        """Deliver what the last invocations queued (push notifications, e-mails…), if any."""
+        if self.queued.is_set() and self.ready:
+            self.pump_queues()
+
     def pump_queues(self) -> None:
         """Deliver queued SQS messages to their functions (batches in parallel) until empty."""
+        with self.pump_lock:
+            self.queued.clear()
+            self._pump_queues()
+
+    def _pump_queues(self) -> None:
         assert self.local is not None and self.pool is not None
         sqs = boto3.client("sqs", region_name=tpl.REGION)
         for fn in self.functions.values():
@@ -295,6 +321,7 @@ class Handler(BaseHTTPRequestHandler):
                 status, headers, payload = dev_endpoints.dispatch(self.dev, request)
             else:
                 status, headers, payload = self._api(path, query, body, request_id)
+                self.dev.pump_if_queued()
         except Exception as exc:  # the server must answer, whatever happened behind it
             sys.stderr.write(f"devserver: {type(exc).__name__} on {self.command} {path}\n")
             status, headers, payload = problem(500, "internal_error", "Une erreur interne est survenue.", request_id)
@@ -403,6 +430,7 @@ Mon espace locataire - local API ready in {time.monotonic() - started:.1f} s
   Health         {base}/_dev/health
   OpenAPI        {base}/_dev/openapi.json   Swagger UI {base}/_dev/docs
   Outbox (mails) {base}/_dev/outbox
+  Push (devices) {base}/_dev/push
   Embedded AWS   {server.moto_url}  (moto: DynamoDB, S3, SES, Secrets Manager, SQS)
   Demo tenant    numéro d'intitulé 123456, DUPOND Jean, né le 1975-09-10
 Ctrl+C to stop.""",

@@ -1,4 +1,5 @@
-"""Account ("Mon compte"): infos, preferences, e-mail and password changes, delete, export."""
+"""Account ("Mon compte"): infos, preferences, e-mail and password changes, delete, export,
+and the phones that receive push notifications."""
 
 from __future__ import annotations
 
@@ -6,13 +7,14 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
-from pydantic import AfterValidator, BaseModel, Field, StrictBool, WithJsonSchema, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StrictBool, WithJsonSchema, field_validator
 from pydantic_core import PydanticCustomError
 
-from oph.accounts import email_change
+from oph.accounts import devices, email_change
 from oph.accounts import pages as account_pages
 from oph.accounts import profile as account_service
 from oph.accounts.access_tokens import authenticate
+from oph.accounts.model import MAX_DEVICE_TOKEN_BYTES, PLATFORMS
 from oph.platform.http import Api, EmailInput, RequestModel, empty_response, json_response, principal
 from oph.platform.validation import is_valid_email
 from oph.privacy import deletion as account_deletion
@@ -41,13 +43,48 @@ OptionalBool = Annotated[StrictBool | None, WithJsonSchema({"type": "boolean"})]
 class PreferencesUpdate(RequestModel):
     notice_emails: OptionalBool = None
     receipts_by_email: OptionalBool = None
+    push_notices: OptionalBool = None
+    push_payments: OptionalBool = None
 
-    @field_validator("notice_emails", "receipts_by_email", mode="before")
+    @field_validator("notice_emails", "receipts_by_email", "push_notices", "push_payments", mode="before")
     @classmethod
     def _no_null(cls, value: Any) -> Any:
         if value is None:  # a field sent as null is not a boolean
             raise PydanticCustomError("invalid_format", "La valeur doit être true ou false.")
         return value
+
+
+def _platform(value: Any) -> Any:
+    if value not in PLATFORMS:
+        raise PydanticCustomError("invalid_format", "La plateforme doit être ios ou android.")
+    return value
+
+
+def _device_token(value: Any) -> Any:
+    """Checked before the model's own string length, so every over-long token gets this answer."""
+    if isinstance(value, str):
+        if not value.strip():
+            raise PydanticCustomError("required", "Ce champ est obligatoire.")
+        if len(value.encode("utf-8", "surrogatepass")) > MAX_DEVICE_TOKEN_BYTES:
+            raise PydanticCustomError("invalid_format", "Le jeton ne doit pas dépasser 4 096 octets.")
+    return value
+
+
+Platform = Annotated[str, BeforeValidator(_platform), WithJsonSchema({"type": "string", "enum": list(PLATFORMS)})]
+DeviceToken = Annotated[
+    str,
+    BeforeValidator(_device_token),
+    Field(json_schema_extra={"minLength": 1, "maxLength": MAX_DEVICE_TOKEN_BYTES}),
+]
+
+
+class DeviceRegistration(RequestModel):
+    platform: Platform
+    token: DeviceToken
+
+
+class DeviceUnregistration(RequestModel):
+    token: DeviceToken
 
 
 class EmailChangeRequest(RequestModel):
@@ -102,6 +139,8 @@ class AccountView(BaseModel):
 class Preferences(BaseModel):
     notice_emails: bool
     receipts_by_email: bool
+    push_notices: bool
+    push_payments: bool
 
 
 class TokenPair(BaseModel):
@@ -186,6 +225,28 @@ def change_password(body: Annotated[PasswordChangeRequest, Body()]) -> Response[
 )
 def delete_account(body: Annotated[AccountDeleteRequest, Body()]) -> Response[Any]:
     account_deletion.delete_account(principal().account, body.current_password)
+    return empty_response(204)
+
+
+@app.put(
+    "/v1/account/devices",
+    tags=TAGS,
+    summary="Enregistrer ce téléphone pour les notifications (5 au plus par compte)",
+    responses=_doc(204, "Téléphone enregistré (le même jeton à nouveau ne change rien)"),
+)
+def register_device(body: Annotated[DeviceRegistration, Body()]) -> Response[Any]:
+    devices.register_device(principal().account, body.platform, body.token)
+    return empty_response(204)
+
+
+@app.delete(
+    "/v1/account/devices",
+    tags=TAGS,
+    summary="Ne plus recevoir de notifications sur ce téléphone",
+    responses=_doc(204, "Téléphone retiré (aussi quand le jeton est inconnu)"),
+)
+def unregister_device(body: Annotated[DeviceUnregistration, Body()]) -> Response[Any]:
+    devices.unregister_device(principal().account, body.token)
     return empty_response(204)
 
 

@@ -1,8 +1,10 @@
-"""Registration: steps 1-3 of the app, resend, the /links/verify-email page, and the office's
-details (``GET /v1/office``, public: the app's "Contact" screen, contract section 9)."""
+"""Registration: steps 1-3 of the app, resend, the /links/verify-email page, the office's
+details (``GET /v1/office``, public: the app's "Contact" screen, contract section 9), and the
+app's own public needs (``GET /v1/app/config``, the universal/app links files, section 10)."""
 
 from __future__ import annotations
 
+import json
 from html import escape
 from typing import Annotated, Any
 from urllib.parse import parse_qs
@@ -12,7 +14,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import BaseModel, Field
 
 from oph.accounts import identity_check, registration
-from oph.platform.errors import TokenExpired, TokenInvalid
+from oph.platform import mobile_app
+from oph.platform.errors import NotFound, TokenExpired, TokenInvalid
 from oph.platform.http import Api, EmailInput, RequestModel, json_response
 from oph.platform.office import get_office
 from oph.platform.pages import input_field, page
@@ -26,6 +29,9 @@ api = Api(
         "GET /links/verify-email",
         "POST /links/verify-email",
         "GET /v1/office",
+        "GET /v1/app/config",
+        "GET /.well-known/apple-app-site-association",
+        "GET /.well-known/assetlinks.json",
     ]
 )
 app = api.resolver
@@ -174,6 +180,62 @@ OFFICE_CACHE = "public, max-age=300"
 )
 def office() -> Response[Any]:
     return json_response(get_office().as_api(), headers={"Cache-Control": OFFICE_CACHE})
+
+
+# ---------------------------------------------------------------- the mobile app's own needs (section 10)
+class MinVersions(BaseModel):
+    ios: str = Field(examples=["1.0.0"])
+    android: str = Field(examples=["1.0.0"])
+
+
+class Maintenance(BaseModel):
+    message: str = Field(examples=["Le service est en maintenance jusqu'à 14 h."])
+    until: str | None = Field(default=None, json_schema_extra={"format": "date-time"})
+
+
+class AppFeatures(BaseModel):
+    direct_debit: bool
+    statement: bool
+    push: bool
+
+
+class AppConfigResponse(BaseModel):
+    min_version: MinVersions
+    maintenance: Maintenance | None = None
+    features: AppFeatures
+
+
+@app.get(
+    "/v1/app/config",
+    tags=["Application"],
+    summary="Configuration de l'application (versions minimales, maintenance, fonctions)",
+    responses=_doc(200, "Ce que l'application doit savoir au démarrage (cache 5 minutes)", AppConfigResponse),
+)
+def app_config() -> Response[Any]:
+    return json_response(mobile_app.app_config(), headers={"Cache-Control": mobile_app.CONFIG_CACHE})
+
+
+def _association(body: Any) -> Response[Any]:
+    """An association file: exactly ``application/json``, cached an hour, 404 when the app's
+    ids are not configured (contract section 10)."""
+    if body is None:
+        raise NotFound()
+    return Response(
+        status_code=200,
+        content_type="application/json",
+        body=json.dumps(body, separators=(",", ":")),
+        headers={"Cache-Control": mobile_app.ASSOCIATION_CACHE},
+    )
+
+
+@app.get("/.well-known/apple-app-site-association", include_in_schema=False)
+def apple_app_site_association() -> Response[Any]:
+    return _association(mobile_app.apple_app_site_association())
+
+
+@app.get("/.well-known/assetlinks.json", include_in_schema=False)
+def asset_links() -> Response[Any]:
+    return _association(mobile_app.asset_links())
 
 
 # ---------------------------------------------------------------- the page opened from the e-mail

@@ -132,26 +132,35 @@ def test_disabled_account_gets_403(client, me):
 # -- preferences
 
 
+PUSH_ON = {"push_notices": True, "push_payments": True}
+
+
 def test_preferences_default_to_notices_on_receipts_off(client, me):
     _, login = me
     reply = client.get("/v1/account/preferences", token=login.access_token)
     assert reply.status == 200
-    assert reply.json() == {"notice_emails": True, "receipts_by_email": False}
+    assert reply.json() == {
+        "notice_emails": True,
+        "receipts_by_email": False,
+        "push_notices": True,
+        "push_payments": True,
+    }
 
 
 def test_put_takes_any_subset_and_returns_the_whole(client, me):
     _, login = me
     reply = client.put("/v1/account/preferences", {"receipts_by_email": True}, token=login.access_token)
     assert reply.status == 200, reply.text
-    assert reply.json() == {"notice_emails": True, "receipts_by_email": True}
+    assert reply.json() == {"notice_emails": True, "receipts_by_email": True, **PUSH_ON}
     reply = client.put("/v1/account/preferences", {"notice_emails": False}, token=login.access_token)
-    assert reply.json() == {"notice_emails": False, "receipts_by_email": True}
+    assert reply.json() == {"notice_emails": False, "receipts_by_email": True, **PUSH_ON}
     reply = client.put("/v1/account/preferences", {}, token=login.access_token)
     assert reply.status == 200
-    assert reply.json() == {"notice_emails": False, "receipts_by_email": True}
+    assert reply.json() == {"notice_emails": False, "receipts_by_email": True, **PUSH_ON}
     assert client.get("/v1/account/preferences", token=login.access_token).json() == {
         "notice_emails": False,
         "receipts_by_email": True,
+        **PUSH_ON,
     }
 
 
@@ -185,9 +194,10 @@ def test_account_item_without_preference_maps_still_updates(client, me):
     assert client.get("/v1/account/preferences", token=login.access_token).json() == {
         "notice_emails": True,
         "receipts_by_email": False,
+        **PUSH_ON,
     }
     reply = client.put("/v1/account/preferences", {"notice_emails": False}, token=login.access_token)
-    assert reply.json() == {"notice_emails": False, "receipts_by_email": False}
+    assert reply.json() == {"notice_emails": False, "receipts_by_email": False, **PUSH_ON}
     assert "notice_emails" in account_store().get(login.account.account_id).preferences_changed_at
 
 

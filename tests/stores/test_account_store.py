@@ -42,7 +42,12 @@ def test_an_account_is_read_by_id_email_and_holder(store):
     assert store.get("nobody") is None and store.get_by_email("x@exemple.com") is None
     assert store.get_by_holder("nobody") is None and store.email_owner("x@exemple.com") is None
     account = store.get("a1")
-    assert account.preferences == {"notice_emails": True, "receipts_by_email": False}
+    assert account.preferences == {
+        "notice_emails": True,
+        "receipts_by_email": False,
+        "push_notices": True,
+        "push_payments": True,
+    }
     assert account.session_generation == 0 and account.disabled is False
 
 
@@ -212,9 +217,10 @@ def test_preferences_change_one_at_a_time(store):
     account = _create(store, _account())
     current = {"notice_emails": True, "receipts_by_email": False}
     stored = store.update_preferences(account, {"receipts_by_email": True}, AT, current=current)
-    assert stored.preferences == {"notice_emails": True, "receipts_by_email": True}
+    push = {"push_notices": True, "push_payments": True}  # defaults, never stored here
+    assert stored.preferences == {"notice_emails": True, "receipts_by_email": True, **push}
     assert stored.preferences_changed_at == {"receipts_by_email": AT}
     later = store.update_preferences(account, {"notice_emails": False}, "2024-06-01T00:00:00Z", current=current)
-    assert later.preferences == {"notice_emails": False, "receipts_by_email": True}  # both stick
+    assert later.preferences == {"notice_emails": False, "receipts_by_email": True, **push}  # both stick
     assert set(later.preferences_changed_at) == {"notice_emails", "receipts_by_email"}
     assert store.update_preferences(_account("nobody"), {"notice_emails": False}, AT, current=current) is None

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from oph.accounts.account_store import account_store
+from oph.accounts.adapters.push_queue import push_queue
+from oph.accounts.device_store import device_store
 from oph.accounts.login_lock_store import login_lock_store
 from oph.accounts.model import ACTIVE, DEFAULT_PREFERENCES, PENDING, Account, LoginFailures, RefreshToken, Session
 from oph.accounts.session_store import session_store
@@ -30,6 +32,7 @@ from oph.platform.rate_limit_store import rate_limiter
 from oph.platform.transaction import ErrorSpec, RaceLost, Write, commit_in_memory, memory_write
 from oph.platform.validation import normalize_email
 from oph.tenancy.store import tenancy_store
+from tests.twins.devices import MemoryDeviceStore, MemoryPushQueue
 from tests.twins.platform import MemoryRateLimiter
 from tests.twins.tenancy import MemoryTenancyStore
 
@@ -528,12 +531,14 @@ class AccountsTwin:
     tenancy: MemoryTenancyStore
     outbox: Outbox
     limits: MemoryRateLimiter = field(default_factory=MemoryRateLimiter)
+    devices: MemoryDeviceStore = field(default_factory=MemoryDeviceStore)
+    push_queue: MemoryPushQueue = field(default_factory=MemoryPushQueue)
 
 
 @contextmanager
 def memory_accounts() -> Iterator[AccountsTwin]:
-    """Every store of the accounts use cases (and the tenancy store and the mailer) swapped
-    for a twin for the ``with`` block."""
+    """Every store of the accounts use cases (and the tenancy store, the mailer and the push
+    queue) swapped for a twin for the ``with`` block."""
     accounts = MemoryAccountStore()
     twin = AccountsTwin(
         accounts,
@@ -553,4 +558,6 @@ def memory_accounts() -> Iterator[AccountsTwin]:
         stack.enter_context(tenancy_store.override(twin.tenancy))  # type: ignore[arg-type]
         stack.enter_context(mailer.override(twin.outbox))
         stack.enter_context(rate_limiter.override(twin.limits))  # type: ignore[arg-type]
+        stack.enter_context(device_store.override(twin.devices))  # type: ignore[arg-type]
+        stack.enter_context(push_queue.override(twin.push_queue))  # type: ignore[arg-type]
         yield twin

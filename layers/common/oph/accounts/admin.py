@@ -5,7 +5,9 @@ Admins run it from the AWS console (Lambda → ``<stack>-account-admin`` → Tes
 ``POST /_dev/accounts/status`` invokes the same function. Disabling is one transaction that
 does everything by itself: ``disabled`` set, every session revoked (the account's
 ``session_generation`` goes up, so every token issued before is refused from its next use on
-and re-enabling never revives one), and every outstanding reset or confirm-email link voided.
+and re-enabling never revives one), every outstanding reset or confirm-email link voided, and
+every phone registered for push notifications removed (the app registers it again after the
+next login, once re-enabled).
 While disabled, every authenticated request and every login with the right password answers
 403 ``account_disabled``; after re-enabling, the holder logs in again.
 
@@ -16,6 +18,7 @@ of its tokens revokes every session (:func:`oph.accounts.access_tokens.authentic
 
 from __future__ import annotations
 
+from oph.accounts import devices
 from oph.accounts.account_store import account_store
 from oph.accounts.token_store import token_store
 from oph.platform import clock
@@ -39,10 +42,13 @@ def set_disabled(email: str, disabled: bool) -> bool:
 
 
 def disable(account_id: str, reason: str) -> bool:
-    """One transaction: disabled, sessions revoked, links voided; False if the account is gone."""
+    """One transaction: disabled, sessions revoked, links voided, push devices removed; False
+    if the account is gone."""
     disabled = account_store().disable_item(account_id, reason, clock.iso_instant(), fails_with=LookupError)
-    if not _commit(Transaction(disabled, token_store().void_account_links_items(account_id))):
+    phones = devices.removal(account_id)
+    if not _commit(Transaction(disabled, token_store().void_account_links_items(account_id), phones.writes)):
         return False
+    devices.removed(phones)
     count("AccountsDisabled")
     get_logger().info("account disabled", extra={"account": account_id, "reason": reason})
     return True

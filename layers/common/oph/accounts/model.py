@@ -15,7 +15,14 @@ from typing import Any
 
 PENDING = "pending"
 ACTIVE = "active"
-DEFAULT_PREFERENCES = {"notice_emails": True, "receipts_by_email": False}
+# push_notices: a push when a notice is published; push_payments: a push when a payment
+# succeeds or is refused and when a direct-debit mandate becomes active, is rejected or revoked.
+DEFAULT_PREFERENCES = {
+    "notice_emails": True,
+    "receipts_by_email": False,
+    "push_notices": True,
+    "push_payments": True,
+}
 
 
 @dataclass
@@ -75,6 +82,37 @@ def personal_words(account: Account) -> list[str]:
     """What a password may not contain: names, numéro d'intitulé, the e-mail's local part."""
     words = [account.first_name, account.last_name, account.tenant_number, account.email.split("@", 1)[0]]
     return [w for w in words if w]
+
+
+IOS = "ios"
+ANDROID = "android"
+PLATFORMS = (IOS, ANDROID)
+MAX_DEVICES = 5  # per account; registering a sixth removes the least recently registered
+MAX_DEVICE_TOKEN_BYTES = 4096  # FCM tokens are ~160 characters, APNs tokens 64 hex digits
+
+
+@dataclass(frozen=True)
+class Device:
+    """A phone of the account that receives push notifications (contract section 10).
+
+    ``token`` is the platform's device token (APNs or FCM), which belongs to one account at a
+    time; ``sequence`` orders the account's registrations (the lowest is the least recently
+    registered, removed first); ``endpoint_arn`` is its SNS platform endpoint, once created.
+    """
+
+    account_id: str
+    platform: str  # ios | android
+    token: str
+    registered_at: str  # instant
+    sequence: int = 0
+    endpoint_arn: str | None = None
+
+
+def device_token_digest(token: str) -> str:
+    """What keys a device token in storage: a token may be 4 KiB, a key may not."""
+    import hashlib
+
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from oph.accounts import login_lock, sessions
+from oph.accounts import devices, login_lock, sessions
 from oph.accounts import token_store as tokens
 from oph.accounts.account_store import account_store
 from oph.accounts.mails import account_deleted_email, password_changed_email
@@ -178,8 +178,10 @@ def delete_account(
     """Remove the online account in one transaction; the office's records stay.
 
     Deleted: the account item (credentials), its e-mail and holder uniqueness items (so the
-    holder can register again, with the same address or another), and every outstanding
-    e-mailed link. Sessions die with it: the verifier refuses a token whose account is gone.
+    holder can register again, with the same address or another), every outstanding
+    e-mailed link, and the phones registered for push notifications
+    (:mod:`oph.accounts.devices`). Sessions die with it: the verifier refuses a token whose
+    account is gone.
     Kept (legal retention): tenancy, holders, notices, receipts and payments.
 
     ``also`` gives, once the password is checked, the writes of higher contexts that must
@@ -194,9 +196,12 @@ def delete_account(
     for kind in _ACCOUNT_TOKEN_KINDS:
         for subject in dict.fromkeys((account.account_id, account.email)):
             writes += token_store().revoke_items(kind, subject)
+    phones = devices.removal(account.account_id)
+    writes += phones.writes
     try:
         Transaction(writes).commit()
     except RaceLost:
         raise ServiceUnavailable() from None
+    devices.removed(phones)
     count("AccountDeleted")
     send_best_effort(account_deleted_email(account), "account_deleted")

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from oph.accounts import push
 from oph.accounts.account_store import account_store
 from oph.accounts.model import ACTIVE, Account
 from oph.documents.mails import notice_email
@@ -71,7 +72,16 @@ def deliver_tenant(entry: Mapping[str, Any]) -> int:
     for document in documents:
         for holder, account in recipients:
             notify(document, holder, account)
+        push_once(document, holders)
     return len(documents)
+
+
+def push_once(document: Document, holders: Iterable[Any]) -> None:
+    """Tell the holders' phones (``oph.accounts.push``: their preference, their devices), once
+    per notice even when the message is retried: one "push" claim next to the e-mails' (never
+    released: a push is best effort, and ``notify_notice`` never raises)."""
+    if document_store().claim_notification(document, "push"):
+        push.notify_notice([h.holder_id for h in holders], document.doc_id, document.period)
 
 
 def _document(values: Mapping[str, Any]) -> Document:

@@ -31,6 +31,7 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
+from oph.accounts import push
 from oph.accounts.account_store import account_store
 from oph.accounts.model import ACTIVE as ACCOUNT_ACTIVE
 from oph.accounts.model import Account
@@ -225,6 +226,7 @@ def record_office_status(reference: str, status: str) -> Mandate | None:
     if changed is None:
         return None
     count(f"Mandates{status.capitalize()}")
+    push.notify_mandate(changed.signed_by, changed.reference, status)  # queued, never raises
     if status == REJECTED:
         signer = _signer(changed)
         if signer is not None:

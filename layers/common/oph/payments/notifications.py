@@ -8,6 +8,7 @@ other final status only replaces ``created``. A success is then fulfilled
 
 from __future__ import annotations
 
+from oph.accounts import push
 from oph.payments import systempay
 from oph.payments.adapters.gateway import VerifiedNotification, get_gateway
 from oph.payments.fulfilment import fulfil
@@ -68,6 +69,7 @@ def apply(payment: Payment, notification: VerifiedNotification) -> None:
     if new_status == SUCCEEDED:
         if mark_succeeded(payment, notification):
             count("PaymentsSucceeded")
+            push.notify_payment(payment.account_id, payment.payment_id, succeeded=True)  # queued, never raises
         fulfil(payment.tenant_number, payment.payment_id)
         return
     closed = payment_store().close(
@@ -76,6 +78,7 @@ def apply(payment: Payment, notification: VerifiedNotification) -> None:
     # Not closed: already final (a duplicate, a retry or an out-of-order notification).
     if closed and new_status == REFUSED:
         count("PaymentsRefused")
+        push.notify_payment(payment.account_id, payment.payment_id, succeeded=False)
 
 
 def mark_succeeded(payment: Payment, notification: VerifiedNotification) -> bool:

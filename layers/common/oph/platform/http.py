@@ -256,7 +256,7 @@ class Api:
                 result = builder.build(self.resolver._to_proxy_event(event), None)
             else:
                 result = self.resolver.resolve(event, context)
-            return _finish(result, rid)
+            return _finish(result, rid, exact_type=str(event.get("path") or "").startswith("/.well-known/"))
         finally:
             _request_id.reset(token_rid)
             _principal.reset(token_principal)
@@ -275,7 +275,9 @@ class Api:
         return lambda_handler
 
 
-def _finish(result: dict[str, Any], rid: str) -> dict[str, Any]:
+def _finish(result: dict[str, Any], rid: str, *, exact_type: bool = False) -> dict[str, Any]:
+    """Headers every answer carries; JSON gets its charset, except the association files
+    (``/.well-known/``), served exactly ``application/json`` as Apple and Google document."""
     headers = dict(result.get("headers") or {})
     multi = dict(result.get("multiValueHeaders") or {})
     for name, values in multi.items():
@@ -283,7 +285,7 @@ def _finish(result: dict[str, Any], rid: str) -> dict[str, Any]:
             headers[name] = values[0]
     multi = {k: v for k, v in multi.items() if k not in headers}
     content_type = headers.get("Content-Type", "")
-    if content_type == "application/json":
+    if content_type == "application/json" and not exact_type:
         headers["Content-Type"] = JSON
     if not result.get("body") and result.get("statusCode") == 204:
         headers.pop("Content-Type", None)

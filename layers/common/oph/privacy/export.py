@@ -1,10 +1,11 @@
 """GDPR export (articles 15 and 20): everything held about the caller, as one JSON document.
 
 Only the caller's own data: their account (all attributes except the password hash), their
-own holder record, their tenancy, preferences and consents with dates, the tenancy's
-documents, the payments they made, and the direct debit: the tenancy's mandate as the app
-shows it (co-holders share it, contract section 8) and every mandate the caller signed, with
-the IBAN masked (its ciphertext is never exported). Every read is keyed by the caller's own tenant number
+own holder record, their tenancy, preferences and consents with dates, the phones registered
+for push notifications (platform and date, never the token), the tenancy's documents, the
+payments they made, and the direct debit: the tenancy's mandate as the app shows it
+(co-holders share it, contract section 8) and every mandate the caller signed, with the IBAN
+masked (its ciphertext is never exported). Every read is keyed by the caller's own tenant number
 or account id, so nothing of another tenant can be reached; co-holders of the same tenancy
 appear nowhere (their holder records are not read, their payments are filtered out).
 """
@@ -17,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from oph.accounts.account_store import account_store
+from oph.accounts.devices import account_devices
 from oph.accounts.model import Account
 from oph.accounts.profile import get_holder, get_preferences, live_pending_email
 from oph.documents.model import PAYMENT_RECEIPT, sort_newest_first
@@ -112,6 +114,18 @@ def _consents(account: Account) -> list[dict[str, Any]]:
             "given": preferences["notice_emails"],
             "changed_at": changed_at.get("notice_emails"),
         },
+        {
+            "type": "push_notices",
+            "description": "Notification sur le téléphone à la publication d'un nouvel avis d'échéance",
+            "given": preferences["push_notices"],
+            "changed_at": changed_at.get("push_notices"),
+        },
+        {
+            "type": "push_payments",
+            "description": "Notification sur le téléphone du résultat d'un paiement et du prélèvement automatique",
+            "given": preferences["push_payments"],
+            "changed_at": changed_at.get("push_payments"),
+        },
     ]
     return consents
 
@@ -173,6 +187,10 @@ def export_personal_data(account: Account) -> dict[str, Any]:
             "changed_at": dict(account.preferences_changed_at or {}),
         },
         "consents": _consents(account),
+        # The phones that receive push notifications: never their token (a credential of the app).
+        "devices": [
+            {"platform": d.platform, "registered_at": d.registered_at} for d in account_devices(account.account_id)
+        ],
         "documents": _documents(account, others_payments),
         "payments": payments,
         "direct_debit": _direct_debit(account),
