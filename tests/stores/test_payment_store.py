@@ -254,3 +254,12 @@ def test_the_export_is_written_under_its_days_key(store, request):
     if not isinstance(store, MemoryPaymentStore):
         request.getfixturevalue("runtime")  # the stage's settings name the documents bucket
     assert store.put_export("2024-06-12", b"\xef\xbb\xbfdate_paiement") == "exports/payments/2024-06-12.csv"
+
+
+def test_the_history_reads_what_the_list_shows(store):
+    Transaction(store.add(payment("a1", created_at="2024-06-12T10:00:00Z"))).commit()
+    Transaction(store.add(payment("a2", created_at="2024-06-12T11:00:00Z", amount_cents=5000))).commit()
+    listed = {p.payment_id: p.as_api() for p in store.history(" 123456")}
+    full = {p.payment_id: p.as_api() for p in store.for_tenancy("123456")}
+    assert listed == full and set(listed) == {"a1", "a2"}
+    assert store.history("999999") == []

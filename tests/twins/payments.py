@@ -87,6 +87,9 @@ class MemoryPaymentStore:
             return None
         return next((p for (_, pid), p in self.payments.items() if pid == payment_id), None)
 
+    def history(self, tenant_number: str) -> list[Payment]:
+        return self.for_tenancy(tenant_number)
+
     def for_tenancy(self, tenant_number: str) -> list[Payment]:
         number = normalize_tenant_number(tenant_number)
         return [p for (n, _), p in sorted(self.payments.items()) if n == number]

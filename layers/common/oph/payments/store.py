@@ -41,11 +41,10 @@ from oph.platform.aws import bucket, dynamo
 from oph.platform.provider import Provider
 from oph.platform.settings import get_settings
 from oph.platform.transaction import Write
-from oph.tenancy.model import Holder, Tenancy, normalize_tenant_number
+from oph.tenancy.model import holder_from_values, normalize_tenant_number, tenancy_from_values
 from oph.tenancy.store import MOVEMENT_PREFIX, movement_from_item, tenancy_pk
 
 PAYMENT_FIELDS = frozenset(f.name for f in fields(Payment))
-TENANCY_FIELDS = frozenset(f.name for f in fields(Tenancy))
 # What the paid day index carries of a payment (with ``paid_at`` and ``trans_uuid``).
 PAID_ENTRY_FIELDS = (
     *("payment_id", "tenant_number", "amount_cents", "created_at"),
@@ -103,27 +102,6 @@ def _key_of(payment: Payment) -> dict[str, Any]:
     return payment_key(payment.tenant_number, payment.payment_id)
 
 
-def _tenancy(values: dict[str, Any]) -> Tenancy:
-    typed = ("balance_cents", "balance_date", "has_movements")
-    text = {k: str(v) for k, v in values.items() if k in TENANCY_FIELDS and k not in typed}
-    balance = values.get("balance_cents")
-    return Tenancy(
-        **{"tenant_number": "", **text},
-        balance_cents=int(balance) if balance is not None else None,
-        balance_date=str(values.get("balance_date") or "") or None,
-        has_movements=values.get("has_movements") is True,
-    )
-
-
-def _holder(values: dict[str, Any]) -> Holder:
-    return Holder(
-        str(values.get("tenant_number", "")),
-        str(values.get("last_name", "")),
-        str(values.get("first_name", "")),
-        str(values.get("birth_date", "")),
-    )
-
-
 class PaymentStore:
     def __init__(self, tenants_table: str | None = None, tokens_table: str | None = None) -> None:
         settings = get_settings()
@@ -168,6 +146,18 @@ class PaymentStore:
             ConsistentRead=True,
         )
         return [payment_from_values(dynamo.from_item(i)) for i in items]
+
+    def history(self, tenant_number: str) -> list[Payment]:
+        """The tenancy's payments with what their list shows (``Payment.as_api``) only."""
+        items = dynamo.query_all(
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :p)",
+            ExpressionAttributeValues={":pk": {"S": tenancy_pk(tenant_number)}, ":p": {"S": "PAYMENT#"}},
+            ProjectionExpression="sk, amount_cents, #s, created_at, paid_at",
+            ExpressionAttributeNames={"#s": "status"},
+            ConsistentRead=True,
+        )
+        return [payment_from_values({**dynamo.from_item(i), "tenant_number": tenant_number}) for i in items]
 
     def _day_index(self, pk: str, sk_below: str | None = None) -> list[dict[str, Any]]:
         values: dict[str, Any] = {":pk": {"S": pk}}
@@ -219,9 +209,9 @@ class PaymentStore:
         for item in dynamo.query_all(**kwargs):
             sk = str(item["sk"]["S"])
             if sk == "TENANCY":
-                snapshot.tenancy = _tenancy(dynamo.from_item(item))
+                snapshot.tenancy = tenancy_from_values(dynamo.from_item(item))
             elif sk.startswith("HOLDER#") and not for_balance:
-                snapshot.holders.append(_holder(dynamo.from_item(item)))
+                snapshot.holders.append(holder_from_values(dynamo.from_item(item)))
             elif sk.startswith("DOC#"):
                 document = document_from_item(item)
                 snapshot.documents[document.doc_id] = document

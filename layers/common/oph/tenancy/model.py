@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
 
 def normalize_name(value: str) -> str:
@@ -113,3 +114,29 @@ def balance_wins(stored_date: str | None, new_date: str, *, source: str) -> bool
     if not stored_date:
         return True
     return new_date > stored_date or (source == "notices" and new_date == stored_date)
+
+
+TENANCY_FIELDS = frozenset(f.name for f in fields(Tenancy))
+
+
+def tenancy_from_values(values: dict[str, Any]) -> Tenancy:
+    """A tenancy from a stored item's plain values (a whole item or a projection)."""
+    typed = ("balance_cents", "balance_date", "has_movements")
+    text = {k: str(v) for k, v in values.items() if k in TENANCY_FIELDS and k not in typed}
+    balance = values.get("balance_cents")
+    return Tenancy(
+        **{"tenant_number": "", **text},
+        balance_cents=int(balance) if balance is not None else None,
+        balance_date=str(values.get("balance_date") or "") or None,
+        has_movements=values.get("has_movements") is True,
+    )
+
+
+def holder_from_values(values: dict[str, Any]) -> Holder:
+    """A holder from a stored item's plain values."""
+    return Holder(
+        str(values.get("tenant_number", "")),
+        str(values.get("last_name", "")),
+        str(values.get("first_name", "")),
+        str(values.get("birth_date", "")),
+    )
