@@ -4,6 +4,9 @@
 ``layers/*/Makefile`` for the host platform with the build's own steps (``make
 build-<Layer> PLATFORM=<host>``: same requirements, prune and compile steps, only the platform
 tag differs), cached in ``.cache/bench-layers`` and rebuilt only when a layer's inputs change.
+The layers ship sourceless bytecode (``module.pyc`` in place of ``module.py``, but oph's
+sources: ``layers/common/prune_layer.py``); ``--without-bytecode`` also builds them with
+``LAYER_BYTECODE=no`` (sources only, what shipped before issue 19) and measures both.
 Then, for each function of ``template.yaml``, it imports the handler's module in fresh
 ``python -B -S`` processes whose path is what Lambda gives the function: its CodeUri directory
 (copied without bytecode, as ``sam build`` does), its layers (Globals' then its own) and
@@ -107,19 +110,21 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def build_layer(name: str, build_platform: str | None = None) -> Path:
-    """The layer built for ``build_platform`` (the host's by default); its ``python`` dir."""
+def build_layer(name: str, build_platform: str | None = None, bytecode: bool = True) -> Path:
+    """The layer built for ``build_platform`` (the host's by default); its ``python`` dir.
+    ``bytecode=False``: built with ``LAYER_BYTECODE=no`` (sources, no .pyc), to compare."""
     build_platform = build_platform or host_platform()
     source = layer_sources()[name]
-    home = CACHE / f"{name}-{build_platform}"
+    home = CACHE / f"{name}-{build_platform}{'' if bytecode else '-sources'}"
     built = home / _inputs_digest(source, build_platform)
     with _locked(home / ".lock"):
         if (built / "python").is_dir():
             return built / "python"
         scratch = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=home))
+        variables = {"ARTIFACTS_DIR": str(scratch), "PLATFORM": build_platform, "PYTHON": sys.executable}
         done = subprocess.run(
             ["make", "--no-print-directory", "-f", str(source / "Makefile"), f"build-{name}"],
-            env={**os.environ, "ARTIFACTS_DIR": str(scratch), "PLATFORM": build_platform, "PYTHON": sys.executable},
+            env={**os.environ, **variables, "LAYER_BYTECODE": "yes" if bytecode else "no"},
             cwd=source,
             capture_output=True,
             text=True,
@@ -135,8 +140,8 @@ def build_layer(name: str, build_platform: str | None = None) -> Path:
     return built / "python"
 
 
-def build_layers(build_platform: str | None = None) -> dict[str, Path]:
-    return {name: build_layer(name, build_platform) for name in layer_sources()}
+def build_layers(build_platform: str | None = None, bytecode: bool = True) -> dict[str, Path]:
+    return {name: build_layer(name, build_platform, bytecode) for name in layer_sources()}
 
 
 def runtime_path() -> Path:
@@ -158,12 +163,13 @@ def size_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
-def without_bytecode(layer: Path) -> Path:
-    """A copy of a built layer without its ``__pycache__`` (what shipped before: --no-compile)."""
-    copy = layer.parent.parent / f"{layer.parent.name}-nopyc" / "python"
-    if not copy.is_dir():
-        shutil.copytree(layer, copy, ignore=shutil.ignore_patterns("__pycache__"), symlinks=True)
-    return copy
+def layer_content(path: Path) -> dict[str, int]:
+    """A built layer's bytes by kind: bytecode, sources (the ones it keeps), native code, other."""
+    content = dict.fromkeys(("bytecode", "sources", "native", "other"), 0)
+    for file in (file for file in path.rglob("*") if file.is_file()):
+        kind = {".pyc": "bytecode", ".py": "sources"}.get(file.suffix, "native" if ".so" in file.suffixes else "other")
+        content[kind] += file.stat().st_size
+    return content
 
 
 @dataclass
@@ -307,8 +313,7 @@ def run(repetitions: int | None = None, compare_without_bytecode: bool = False) 
     baseline = Target("baseline", BASELINE_CODE, lambda_environment(functions[0], [runtime]), [])
     bare: list[Target] = []
     if compare_without_bytecode:
-        plain = {name: without_bytecode(path) for name, path in layers.items()}
-        bare = import_targets(functions, plain, runtime)
+        bare = import_targets(functions, build_layers(build_platform, bytecode=False), runtime)
     _measure(python, [baseline, *targets, *bare], repetitions)
     if baseline.error or not baseline.samples:
         raise RuntimeError(f"baseline failed: {baseline.error}")
@@ -316,7 +321,8 @@ def run(repetitions: int | None = None, compare_without_bytecode: bool = False) 
     # Sizes are the deployed ones: the layers built for the runtime's platform (arm64).
     deployed_platform = makefile_default("PLATFORM")
     deployed = layers if deployed_platform == build_platform else build_layers(deployed_platform)
-    layer_sizes = {name: size_bytes(path) for name, path in deployed.items()}
+    contents = {name: layer_content(path) for name, path in deployed.items()}
+    layer_sizes = {name: sum(content.values()) for name, content in contents.items()}
     result: dict[str, Any] = {
         "python": makefile_default("PYTHON_VERSION"),
         "platform": build_platform,
@@ -324,6 +330,7 @@ def run(repetitions: int | None = None, compare_without_bytecode: bool = False) 
         "repetitions": repetitions,
         "baseline_ms": base * 1000,
         "layers_mb": {name: size / 1e6 for name, size in layer_sizes.items()},
+        "layers_content_mb": {name: {k: v / 1e6 for k, v in c.items()} for name, c in contents.items()},
         "functions": {},
     }
     for index, function in enumerate(functions):
@@ -376,7 +383,10 @@ def table(result: dict[str, Any]) -> str:
         rows.append(row)
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
-    layers = ", ".join(f"`{name}` {mb:.1f} MB" for name, mb in result["layers_mb"].items())
+    layers = ", ".join(
+        f"`{name}` {mb:.1f} MB: " + ", ".join(f"{k} {v:.1f}" for k, v in result["layers_content_mb"][name].items())
+        for name, mb in result["layers_mb"].items()
+    )
     lines += [
         "",
         f"Cold init: layers built for {result['platform']} with the build's steps (Python {result['python']} "
@@ -393,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--without-bytecode",
         action="store_true",
-        help="also measure the layers without their .pyc (before: --no-compile)",
+        help="also measure the layers built without bytecode (LAYER_BYTECODE=no: sources only, as before)",
     )
     args = parser.parse_args(argv)
     sys.path[:0] = [str(ROOT)]

@@ -1,9 +1,11 @@
-"""Removes from a built layer what can never be loaded by our code in Lambda.
+"""Removes from a built layer what can never be loaded in Lambda, then compiles what remains.
 
-Run by both layers' builds (layers/common/Makefile, which layers/pdf/Makefile includes) BEFORE
-the bytecode is compiled: it removes every ``__pycache__`` (the dev tree's, copied with
-``oph``, hold timestamp-checked bytecode of another build), and the build's compileall step
-then writes the ones that ship.
+Two steps, both run by the layers' builds (layers/common/Makefile, which layers/pdf/Makefile
+includes): ``prune_layer.py prune DIR`` with any Python, then ``prune_layer.py compile DIR``
+with the runtime's Python version (its bytecode only is valid there).
+
+``prune`` removes every ``__pycache__`` (the dev tree's, copied with ``oph``, hold
+timestamp-checked bytecode of another build); ``compile`` then writes the bytecode that ships.
 
 reportlab (the PDF layer) imports ``PIL.Image`` unconditionally, so Pillow must ship, but we
 never read or write raster images: only ``PIL._imaging`` is loaded, and of Pillow's bundled
@@ -19,12 +21,31 @@ on a canvas in the standard fonts, whose metrics are in ``reportlab.pdfbase``). 
 module that anything left in the layer imports, even inside a function, fails the build
 (``importers_of``), unless ``KNOWN_IMPORTERS`` says why that code never runs here: a new
 release of a dependency cannot be pruned wrongly either. tests/unit/test_layer_build.py checks
-that oph and the handlers use none of it. Tests, caches, type stubs and console scripts go too.
+that oph and the handlers use none of it. Tests, caches, type stubs, console scripts and the
+wheels' ``RECORD`` files go too (``RECORD`` lists the files as pip installed them, stale once
+pruned and compiled; only pip reads it, to uninstall; ``METADATA`` stays: it names the
+versions, for ``importlib.metadata`` and the scanners of deployed packages).
+
+``compile`` ships every module once, as sourceless bytecode: ``module.pyc`` in place of
+``module.py`` (the legacy location, which Python imports when no source is beside it), except
+the packages of ``KEEP_SOURCES``, whose sources ship with their bytecode in ``__pycache__``.
+Half of a layer's Python was the same modules twice, source and bytecode. What a module
+without its source loses: tracebacks show each frame's file and line (the path it has in
+Lambda, ``/opt/python/...``) but not the line's text, and ``inspect.getsource`` fails. Nothing
+on our path needs sources: pydantic reads them only for ``use_attribute_docstrings`` (not
+used), Powertools' log buffering and reportlab's warnings call ``inspect.stack()``, which
+tolerates a missing source; docstrings stay (optimisation level 0: the OpenAPI descriptions and
+pydantic's schemas read ``__doc__``). Every ``.pyc`` is ``unchecked-hash``: its bytes depend on
+the source only (not on pip's file times), so two builds of the same inputs are identical, and
+the kept sources' bytecode is used without reading the source's timestamp or hashing it.
 """
 
 from __future__ import annotations
 
+import argparse
 import ast
+import importlib.util
+import py_compile
 import shutil
 import subprocess
 import sys
@@ -68,6 +89,12 @@ KNOWN_IMPORTERS = {
     "reportlab/lib/pdfencrypt.py": "encrypted PDFs only (Canvas(encrypt=...)); ours are not encrypted",
     "reportlab/lib/validators.py": "inside the checks of reportlab.graphics shapes, which are pruned",
 }
+# Top-level packages whose sources ship beside their bytecode, and why.
+KEEP_SOURCES = {
+    "oph": "our own code: its tracebacks in CloudWatch show the failing line's text (0.6 MB)",
+}
+# Where Lambda extracts a layer's python/ directory: the paths the bytecode records.
+LAYER_PATH = "/opt/python"
 OPTIONAL_PIL_MODULES = ("_avif", "_webp", "_imagingft", "_imagingcms", "_imagingtk", "_imagingmath", "_imagingmorph")
 
 
@@ -164,14 +191,55 @@ def prune_unused(root: Path) -> int:
 
 
 def prune_generic(root: Path) -> int:
-    patterns = ("**/__pycache__", "**/tests", "**/*.pyi", "**/py.typed", "bin")
+    patterns = ("**/__pycache__", "**/tests", "**/*.pyi", "**/py.typed", "bin", "*.dist-info/RECORD")
     return sum(_remove(path) for pattern in patterns for path in list(root.glob(pattern)))
 
 
-def main() -> int:
-    root = Path(sys.argv[1])
-    saved = prune_pillow(root) + prune_unused(root) + prune_generic(root)
-    print(f"prune_layer: removed {saved / 1e6:.1f} MB from {root}")
+def prune(root: Path) -> int:
+    return prune_pillow(root) + prune_unused(root) + prune_generic(root)
+
+
+def keeps_source(relative: Path) -> bool:
+    """Whether the module at ``relative`` (to the layer's root) ships its source."""
+    return relative.parts[0] in KEEP_SOURCES
+
+
+def compile_layer(root: Path, layer_path: str = LAYER_PATH) -> int:
+    """Compiles every module of ``root`` with this interpreter (run it with the runtime's
+    version); removes the sources ``KEEP_SOURCES`` does not keep. Returns the bytes removed.
+    A module that does not compile fails the build (py_compile.PyCompileError)."""
+    removed = 0
+    for source in sorted(root.rglob("*.py")):
+        relative = source.relative_to(root)
+        keep = keeps_source(relative)
+        py_compile.compile(
+            str(source),
+            cfile=importlib.util.cache_from_source(str(source)) if keep else str(source.with_suffix(".pyc")),
+            dfile=f"{layer_path}/{relative.as_posix()}",
+            doraise=True,
+            optimize=0,
+            invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+        )
+        if not keep:
+            removed += source.stat().st_size
+            source.unlink()
+    return removed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("step", choices=("prune", "compile"))
+    parser.add_argument("root", type=Path, help="the layer's python/ directory")
+    parser.add_argument("--layer-path", default=LAYER_PATH, help="where Lambda puts that directory")
+    args = parser.parse_args(argv)
+    if args.step == "prune":
+        print(f"prune_layer: removed {prune(args.root) / 1e6:.1f} MB from {args.root}")
+    else:
+        removed = compile_layer(args.root, args.layer_path)
+        kept = sum(source.stat().st_size for source in args.root.rglob("*.py"))
+        print(
+            f"prune_layer: compiled {args.root}: {removed / 1e6:.1f} MB of sources replaced, {kept / 1e6:.1f} MB kept"
+        )
     return 0
 
 
