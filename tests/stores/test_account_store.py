@@ -51,6 +51,17 @@ def test_an_account_is_read_by_id_email_and_holder(store):
     assert account.session_generation == 0 and account.disabled is False
 
 
+def test_many_holders_accounts_are_read_at_once(store):
+    _create(store, _account())
+    _create(store, _account("a2", "marie@exemple.com", "h2", first_name="Marie"))
+    Transaction(store.put_holder_pointer_item("h3", "gone", previous=None)).commit()  # its account is gone
+    unknown = [f"nobody-{n}" for n in range(105)]  # more keys than one BatchGetItem takes
+    found = store.get_by_holders(["h1", "h2", "h1", "h3", *unknown])
+    assert {holder: account.account_id for holder, account in found.items()} == {"h1": "a1", "h2": "a2"}
+    assert found["h2"] == store.get_by_holder("h2")  # the same account, preferences and all
+    assert store.get_by_holders([]) == {} and store.get_by_holders(iter(["h1"]))["h1"].email == "jean@exemple.com"
+
+
 def test_attributes_are_every_stored_value(store):
     _create(store, _account(pending_email=None))
     values = store.attributes("a1")

@@ -80,12 +80,39 @@ def test_marking_a_missing_document_rendered_creates_nothing(store):
 
 def test_each_holder_is_claimed_once_and_a_release_frees_the_claim(store):
     store.put(notice())
-    assert store.claim_notification(notice(), "h1") is True
-    assert store.claim_notification(notice(), "h1") is False
-    assert store.claim_notification(notice(), "h2") is True
+    at = "2019-05-24T08:00:00Z"
+    assert store.mark_rendered_and_claim(notice(), at, ["h1"]) == {"h1"}
+    assert store.mark_rendered_and_claim(notice(), at, ["h1"]) == set()
+    assert store.mark_rendered_and_claim(notice(), at, ["h2"]) == {"h2"}
     store.release_notification(notice(), "h1")
-    assert store.claim_notification(notice(), "h1") is True
-    assert store.claim_notification(notice("gone"), "h1") is False  # no such document
+    assert store.mark_rendered_and_claim(notice(), at, ["h1"]) == {"h1"}
+    assert store.mark_rendered_and_claim(notice("gone"), at, ["h1"]) == set()  # no such document
+
+
+def test_one_write_marks_a_notice_rendered_and_claims_once_each(store):
+    store.put(notice())
+    assert store.mark_rendered_and_claim(notice(), "2019-05-24T08:00:00Z", ["h1", "push", "h1"]) == {"h1", "push"}
+    assert store.get("123456", "n1").rendered_at == "2019-05-24T08:00:00Z"
+    # a second delivery of the message: only what nobody claimed yet
+    assert store.mark_rendered_and_claim(notice(), "2019-05-24T08:05:00Z", ["h1", "h2", "push"]) == {"h2"}
+    assert store.get("123456", "n1").rendered_at == "2019-05-24T08:05:00Z"
+    # a release frees one claim, and only that one
+    store.release_notification(notice(), "h1")
+    assert store.mark_rendered_and_claim(notice(), "2019-05-24T08:10:00Z", ["h1", "h2", "push"]) == {"h1"}
+    assert store.mark_rendered_and_claim(notice(), "2019-05-24T08:10:00Z", ["h3"]) == {"h3"}
+
+
+def test_without_claimants_the_notice_is_only_marked_rendered(store):
+    store.put(notice())
+    assert store.mark_rendered_and_claim(notice(), "2019-05-24T08:00:00Z", []) == set()
+    assert store.get("123456", "n1").rendered_at == "2019-05-24T08:00:00Z"
+    assert store.mark_rendered_and_claim(notice(), "2019-05-24T08:01:00Z", ["push"]) == {"push"}  # nothing was claimed
+
+
+def test_a_missing_notice_is_neither_created_nor_claimed(store):
+    assert store.mark_rendered_and_claim(notice("gone"), "2019-05-24T08:00:00Z", ["h1", "push"]) == set()
+    assert store.mark_rendered_and_claim(notice("gone"), "2019-05-24T08:00:00Z", []) == set()
+    assert store.get("123456", "gone") is None
 
 
 def test_the_pdf_is_stored_and_a_download_link_names_the_file(store):

@@ -12,7 +12,7 @@ included) for a twin, for the unit tier.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,6 +66,11 @@ class MemoryAccountStore:
     def get_by_holder(self, holder_id: str) -> Account | None:
         account_id = self.holder_owner(holder_id)
         return self.get(account_id) if account_id else None
+
+    def get_by_holders(self, holder_ids: Iterable[str]) -> dict[str, Account]:
+        owners = {holder_id: self.holders.get(holder_id) for holder_id in set(holder_ids)}
+        found = {holder_id: self.get(owner) for holder_id, owner in owners.items() if owner}
+        return {holder_id: account for holder_id, account in found.items() if account is not None}
 
     def email_owner(self, email: str) -> str | None:
         return self.emails.get(normalize_email(email))

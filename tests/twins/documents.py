@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 
 from oph.documents.model import Document
 from oph.tenancy.model import normalize_tenant_number
@@ -55,12 +56,15 @@ class MemoryDocumentStore:
         if found is not None:
             found.rendered_at = rendered_at
 
-    def claim_notification(self, document: Document, holder_id: str) -> bool:
+    def mark_rendered_and_claim(self, document: Document, rendered_at: str, claimants: Iterable[str]) -> set[str]:
         key = _key(document.tenant_number, document.doc_id)
-        if key not in self.documents or holder_id in self.notified.get(key, set()):
-            return False
-        self.notified.setdefault(key, set()).add(holder_id)
-        return True
+        found = self.documents.get(key)
+        if found is None:
+            return set()
+        found.rendered_at = rendered_at
+        claimed = set(claimants) - self.notified.get(key, set())
+        self.notified.setdefault(key, set()).update(claimed)
+        return claimed
 
     def release_notification(self, document: Document, holder_id: str) -> None:
         self.notified.get(_key(document.tenant_number, document.doc_id), set()).discard(holder_id)

@@ -1,6 +1,8 @@
 """The notice worker's rules against the in-memory stores: the PDF is stored under the
 tenant's prefix and the notice marked rendered; each holder is e-mailed at most once per
-notice, and only when their account is active, enabled, deliverable and opted in."""
+notice, and only when their account is active, enabled, deliverable and opted in; the phones
+are told at most once per notice; a message reads its holders' accounts in one batch and
+writes each notice once."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from dataclasses import asdict, dataclass
 
 import pytest
 
+from oph.accounts import devices
 from oph.accounts.model import ACTIVE, PENDING, Account
 from oph.documents.delivery import deliver_batch, deliver_tenant, wants_notice_emails
 from oph.documents.model import NOTICE, Document, tenant_prefix
@@ -155,3 +158,120 @@ def test_a_message_publishes_every_tenant(world):
         world.documents.put(document)
     assert deliver_batch({"tenants": [entry(d, ()) for d in documents]}) == 3
     assert sorted(world.documents.pdfs) == sorted(d.s3_key for d in documents)
+
+
+class FailingFor:
+    """A mailer that cannot send to one address, and sends the others to ``outbox``."""
+
+    def __init__(self, address: str, outbox: list[Email]) -> None:
+        self.address, self.outbox = address, outbox
+
+    def send(self, email: Email) -> None:
+        if self.address in email.to:
+            raise RuntimeError("SES refused")
+        self.outbox.append(email)
+
+
+NO_NEWS = {"notice_emails": False, "push_notices": False}
+
+
+def test_a_message_reads_its_holders_accounts_in_one_batch(world, monkeypatch):
+    store = world.accounts.accounts
+    batches: list[list[str]] = []
+    batch_read = store.get_by_holders
+
+    def recorded(holder_ids):
+        holder_ids = list(holder_ids)
+        batches.append(sorted(set(holder_ids)))
+        return batch_read(holder_ids)
+
+    def one_by_one(holder_id):
+        raise AssertionError("an account read per holder")
+
+    monkeypatch.setattr(store, "get_by_holders", recorded)
+    monkeypatch.setattr(store, "get_by_holder", one_by_one)
+    documents = [notice("123456"), notice("123457")]
+    for document in documents:
+        world.documents.put(document)
+    jean = world.account(JEAN, preferences={"notice_emails": True, "push_notices": False})
+    deliver_batch({"tenants": [entry(documents[0], (JEAN,)), entry(documents[1], (MARIE,))]})
+    assert batches == [sorted({JEAN.holder_id, MARIE.holder_id})]
+    assert [m.to[0] for m in world.sent] == [jean.email]
+
+
+def test_each_notice_is_marked_rendered_and_claimed_in_one_write(world, monkeypatch):
+    writes: list[tuple[str, list[str]]] = []
+    one_write = world.documents.mark_rendered_and_claim
+
+    def recorded(document, rendered_at, claimants):
+        writes.append((document.doc_id, sorted(claimants)))
+        return one_write(document, rendered_at, claimants)
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a second write for the notice")
+
+    monkeypatch.setattr(world.documents, "mark_rendered_and_claim", recorded)
+    monkeypatch.setattr(world.documents, "mark_rendered", forbidden)
+    documents = [notice(period="2019-05"), notice(period="2019-06")]
+    for document in documents:
+        world.documents.put(document)
+    world.account(JEAN)
+    world.account(MARIE, preferences=NO_NEWS)
+    assert deliver_tenant({**entry(documents[0]), "documents": [asdict(d) for d in documents]}) == 2
+    # Jean is e-mailed and his phone may be told; Marie wants neither: nothing is claimed for her
+    assert writes == [(d.doc_id, sorted([JEAN.holder_id, "push"])) for d in documents]
+    assert all(world.documents.get("123456", d.doc_id).rendered_at for d in documents)
+
+
+def test_the_phones_are_told_once_per_notice_whatever_the_retries(world):
+    world.documents.put(notice())
+    jean = world.account(JEAN)
+    devices.register_device(jean, "ios", "token-jean")
+    world.account(MARIE, preferences={"notice_emails": True, "push_notices": False})
+    deliver_tenant(entry(notice()))
+    deliver_tenant(entry(notice()))  # SQS delivers at least once
+    pushed = world.accounts.push_queue.sent
+    assert [(m["account_id"], m["type"], m["id"]) for m in pushed] == [(jean.account_id, "notice", notice().doc_id)]
+
+
+def test_nothing_is_claimed_when_nobody_is_to_be_told(world):
+    world.documents.put(notice())
+    world.account(JEAN, preferences=NO_NEWS)
+    deliver_tenant(entry(notice(), (JEAN,)))
+    assert world.sent == [] and world.accounts.push_queue.sent == []
+    assert world.documents.get("123456", notice().doc_id).rendered_at
+    # no claim was taken: a holder who turns e-mails on before a retry still gets one
+    claimed = world.documents.mark_rendered_and_claim(notice(), "2019-05-24T09:00:00Z", [JEAN.holder_id, "push"])
+    assert claimed == {JEAN.holder_id, "push"}
+
+
+def test_a_failed_email_does_not_stop_the_others_and_only_it_is_sent_again(world):
+    world.documents.put(notice())
+    jean, marie = world.account(JEAN), world.account(MARIE)
+    devices.register_device(jean, "android", "token-jean")
+    with mailer.override(FailingFor(jean.email, world.sent)), pytest.raises(RuntimeError):
+        deliver_tenant(entry(notice()))
+    assert [m.to[0] for m in world.sent] == [marie.email]
+    assert len(world.accounts.push_queue.sent) == 1  # the push did not wait for the e-mails
+    deliver_tenant(entry(notice()))  # the retry
+    assert [m.to[0] for m in world.sent] == [marie.email, jean.email]
+    assert len(world.accounts.push_queue.sent) == 1
+
+
+def test_a_notice_deleted_meanwhile_is_stored_but_nobody_is_told(world):
+    jean = world.account(JEAN)
+    devices.register_device(jean, "ios", "token-jean")
+    assert deliver_tenant(entry(notice(), (JEAN,))) == 1  # its index item is gone
+    assert world.documents.pdfs[notice().s3_key].startswith(b"%PDF-")
+    assert world.documents.get("123456", notice().doc_id) is None  # not created again
+    assert world.sent == [] and world.accounts.push_queue.sent == []
+
+
+def test_a_failing_tenant_does_not_stop_the_others_of_the_message(world):
+    documents = [notice(str(200000 + i)) for i in range(3)]
+    for document in documents:
+        world.documents.put(document)
+    broken = {**entry(documents[1], ()), "documents": [{**asdict(documents[1]), "type": "receipt"}]}
+    with pytest.raises(ValueError):
+        deliver_batch({"tenants": [entry(documents[0], ()), broken, entry(documents[2], ())]})
+    assert sorted(world.documents.pdfs) == sorted([documents[0].s3_key, documents[2].s3_key])

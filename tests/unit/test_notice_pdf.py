@@ -6,8 +6,10 @@ import subprocess
 
 import pytest
 
+from oph.documents import notice_pdf, sheet
 from oph.documents.model import NOTICE, Document
 from oph.documents.notice_pdf import account_situation, render_notice
+from oph.documents.sheet import Addressee, Sheet, address_window, record, references
 from oph.platform.office import get_office
 from oph.tenancy.model import Holder, Tenancy
 
@@ -204,6 +206,53 @@ def test_rendering_is_deterministic_and_co_holders_are_named():
     assert first == render_notice(demo_notice(), TENANCY, holders)
     text = pdf_text(first)
     assert "DUPOND Jean" in text and "DUPOND Marie" in text
+
+
+def raster(data: bytes, tmp_path, name: str) -> list[bytes]:
+    """Each page as poppler draws it at 60 dpi (PNG bytes)."""
+    (tmp_path / f"{name}.pdf").write_bytes(data)
+    subprocess.run(["pdftoppm", "-r", "60", "-png", str(tmp_path / f"{name}.pdf"), str(tmp_path / name)], check=True)
+    return [page.read_bytes() for page in sorted(tmp_path.glob(f"{name}-*.png"))]
+
+
+def test_a_replayed_template_looks_exactly_like_the_drawing_it_recorded(tmp_path):
+    addressee = Addressee.of(TENANCY, HOLDERS)
+
+    def draw(on: Sheet) -> None:
+        on.letterhead("AVIS D'ÉCHÉANCE", ["Période : Mai 2019"])
+        references(on, "123456", addressee, top=44)
+        address_window(on, addressee, top=50)
+
+    drawn, replayed = Sheet("t"), Sheet("t")
+    draw(drawn)
+    replayed.replay(record(replayed.office, draw))
+    assert raster(drawn.finish(), tmp_path, "drawn") == raster(replayed.finish(), tmp_path, "replayed")
+    # what the template set (white text, fonts) does not leak into what is drawn after it
+    after = Sheet("t")
+    after.replay(record(after.office, draw))
+    after.text(20, 100, "Texte après le modèle", size=9)
+    plain = Sheet("t")
+    draw(plain)
+    plain.text(20, 100, "Texte après le modèle", size=9)
+    assert raster(after.finish(), tmp_path, "after") == raster(plain.finish(), tmp_path, "plain")
+
+
+def test_the_parts_every_notice_shares_are_drawn_once_per_container(monkeypatch):
+    notice_pdf.first_page_template.cache_clear()
+    notice_pdf.talon_template.cache_clear()
+    sheet.footer_template.cache_clear()
+    drawn: list[str] = []
+
+    def counted(office, draw):
+        drawn.append(draw.__name__)
+        return record(office, draw)
+
+    monkeypatch.setattr(notice_pdf, "record", counted)
+    monkeypatch.setattr(sheet, "record", counted)
+    long = demo_notice([(f"Ligne {n}", "charges", 100) for n in range(60)])
+    for document in (demo_notice(), long, demo_notice(balance_cents=None)):
+        render_notice(document, TENANCY, HOLDERS)
+    assert sorted(drawn) == ["_draw_footer", "_first_page_frame", "_talon_frame"]
 
 
 def test_no_pdf_library_is_needed_to_list_documents():

@@ -1,18 +1,14 @@
-"""TenantsTable as the accounts context lays it out (every key of these items is built here).
-
-- ``ACCOUNT#<account id>`` / ``ACCOUNT``: the account (every field of
-  :class:`oph.accounts.model.Account`, plus ``password_changed_at``, ``email_changed_at``
-  and the ``email_status_*`` details once set);
-- ``EMAIL#<normalised e-mail>`` / ``EMAIL``: ``account_id`` - one account per e-mail;
-- ``HOLDER#<holder id>`` / ``ACCOUNT``: ``account_id`` - one account per holder.
-
-Every write that creates, swaps or deletes an account touches these items in one
-transaction (the use case commits the :class:`~oph.platform.transaction.Write` items built
-here), so no orphan uniqueness item can remain. Reads are strongly consistent.
+"""TenantsTable as the accounts context lays it out (every key of these items is built here):
+``ACCOUNT#<id>`` / ``ACCOUNT`` the account (an :class:`~oph.accounts.model.Account`, plus change
+dates and ``email_status_*``); ``EMAIL#<normalised e-mail>`` / ``EMAIL`` and ``HOLDER#<holder
+id>`` / ``ACCOUNT``: ``account_id``, one account per e-mail and per holder. Every write that
+creates, swaps or deletes an account touches them in one transaction (:class:`Write` items
+committed by the use case): no orphan uniqueness item remains. Reads are strongly consistent.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from oph.accounts.model import ACTIVE, DEFAULT_PREFERENCES, PENDING, Account
@@ -72,6 +68,18 @@ class AccountStore:
     def get_by_holder(self, holder_id: str) -> Account | None:
         account_id = self.holder_owner(holder_id)
         return self.get(account_id) if account_id else None
+
+    def get_by_holders(self, holder_ids: Iterable[str]) -> dict[str, Account]:
+        """Each holder's account, holders without one left out: two strongly consistent
+        BatchGetItem (the holders' pointers, then their accounts) instead of two GetItem each."""
+        pointers = [i for i in self._read(holder_key, holder_ids) if "account_id" in i]
+        owners = {i["pk"]["S"].removeprefix("HOLDER#"): i["account_id"]["S"] for i in pointers}
+        found = {a.account_id: a for a in map(account_from_item, self._read(account_key, owners.values()))}
+        return {holder: found[owner] for holder, owner in owners.items() if owner in found}
+
+    def _read(self, key: Callable[[str], dict[str, Any]], ids: Iterable[str]) -> list[dict[str, Any]]:
+        request = {self.table: {"Keys": [key(i) for i in set(ids)], "ConsistentRead": True}}
+        return dynamo.batch_get(request).get(self.table, [])
 
     def email_owner(self, email: str) -> str | None:
         """The account id the ``EMAIL#`` item names, even if that account is gone (a
@@ -337,14 +345,7 @@ class AccountStore:
         )
 
     def _update(self, account_id: str, expression: str, condition: str, values: dict[str, Any]) -> bool:
-        updated = dynamo.update_if(
-            TableName=self.table,
-            Key=account_key(account_id),
-            UpdateExpression=expression,
-            ConditionExpression=condition,
-            ExpressionAttributeValues=values,
-        )
-        return updated is not None
+        return self._update_returning(account_id, expression, condition, None, values) is not None
 
     def update_preferences(
         self, account: Account, changed: dict[str, bool], at: str, *, current: dict[str, bool]
@@ -376,16 +377,18 @@ class AccountStore:
         )
 
     def _update_returning(
-        self, account_id: str, expression: str, condition: str, names: dict[str, str], values: dict[str, Any]
+        self, account_id: str, expression: str, condition: str, names: dict[str, str] | None, values: dict[str, Any]
     ) -> Account | None:
+        """A conditional UpdateItem of the account; the account after it, None if unmet."""
+        request: dict[str, Any] = {"UpdateExpression": expression, "ConditionExpression": condition}
+        if names:
+            request["ExpressionAttributeNames"] = names
         updated = dynamo.update_if(
             TableName=self.table,
             Key=account_key(account_id),
-            UpdateExpression=expression,
-            ConditionExpression=condition,
-            ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
             ReturnValues="ALL_NEW",
+            **request,
         )
         return account_from_item(updated) if updated is not None else None
 

@@ -8,21 +8,37 @@ payee, its postal address, IBAN and BIC, the reference to quote and the ways to 
 Drawn on the office's sheet (:mod:`oph.documents.sheet`). A notice with more lines than a page
 holds continues on the next page (the table's header repeated); the account situation and the
 talon always come last, the talon at the bottom of the last page.
+
+What is the same on every notice of the office (the first page's frames, labels and the
+interlocuteur; the talon's payee, bank details and fixed texts) is two templates drawn once
+per container (:func:`first_page_template`, :func:`talon_template`); each notice draws only
+its own values over them.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from oph.documents.model import Document, net_to_pay
-from oph.documents.sheet import FOOTER_TOP, GREY, Addressee, Sheet, address_window, references
+from oph.documents.sheet import FOOTER_TOP, GREY, Addressee, Sheet, Template, address_window, record, references
 from oph.platform.french import date_fr, euros, period_label
+from oph.platform.office import Office
 
 TALON_TOP = 212.0  # where the talon's cut line is, on the last page
 LINE_STEP = 5.5
 SITUATION_HEIGHT = 46.0  # the account situation and the line under it, at most
+REFERENCES_TOP = 44.0
+KIND = "AVIS D'ÉCHÉANCE"
+# The ways to pay printed on the talon; "{reference}" is the notice's, "{office}" the payee.
+WAYS_TO_PAY = (
+    "par carte bancaire, sans frais, dans l'application « Mon espace locataire » ;",
+    "par virement à l'IBAN ci-dessus, en indiquant la référence {reference} ;",
+    "par prélèvement automatique, à mettre en place dans l'application ;",
+    "par chèque à l'ordre de l'{office}, envoyé avec ce talon à l'adresse ci-dessus.",
+)
 
 
 @dataclass(frozen=True)
@@ -58,13 +74,14 @@ def render_notice(document: Document, tenancy: Mapping[str, Any] | Any, holders:
     addressee = Addressee.of(tenancy, holders)
     period = str(document.period)
     sheet = Sheet(f"Avis d'échéance {period_label(period)}")
+    sheet.replay(first_page_template(sheet.office))
     sheet.letterhead(
-        "AVIS D'ÉCHÉANCE",
+        KIND,
         [f"Période : {period_label(period, capitalize=True)}", f"Date d'émission : {date_fr(document.issued_on)}"],
+        frame=False,
     )
-    bottom = references(sheet, document.tenant_number, addressee, top=44)
-    address_window(sheet, addressee, top=50)
-    sheet.text(15, bottom + 6, "Adresse de la location :", size=9, bold=True)
+    bottom = references(sheet, document.tenant_number, addressee, top=REFERENCES_TOP, frame=False)
+    address_window(sheet, addressee, top=50, frame=False)
     sheet.text(55, bottom + 6, addressee.rental_address, size=9)
     y = _notice_lines(sheet, document, top=bottom + 10)
     if y + SITUATION_HEIGHT > TALON_TOP:  # the situation does not fit above the talon: both on a new page
@@ -73,8 +90,22 @@ def render_notice(document: Document, tenancy: Mapping[str, Any] | Any, holders:
         y = 24.0
     situation = account_situation(document)
     _account_situation(sheet, document, situation, y + 6)
-    _slip(sheet, document, addressee, situation, top=TALON_TOP)
+    _slip(sheet, document, addressee, situation)
     return sheet.finish()
+
+
+def _first_page_frame(sheet: Sheet) -> None:
+    sheet.letterhead(KIND, [])
+    bottom = references(sheet, "", None, top=REFERENCES_TOP)
+    address_window(sheet, None, top=50)
+    sheet.text(15, bottom + 6, "Adresse de la location :", size=9, bold=True)
+
+
+@functools.lru_cache(maxsize=8)
+def first_page_template(office: Office) -> Template:
+    """The first page's letterhead, references box (labels, interlocuteur), envelope window
+    and "Adresse de la location :", as every notice of the office has them."""
+    return record(office, _first_page_frame)
 
 
 def _table_head(sheet: Sheet, document: Document, top: float) -> None:
@@ -145,25 +176,52 @@ def _account_situation(sheet: Sheet, document: Document, situation: AccountSitua
     sheet.paragraph(15, row + 9, text, 180, size=8)
 
 
-def _slip(sheet: Sheet, document: Document, addressee: Addressee, situation: AccountSituation, top: float) -> None:
-    """The talon (tear-off payment slip) at the bottom of the last page."""
-    office = sheet.office
-    reference = payment_reference(document)
-    sheet.line(10, top, 200, top, dash=True)
-    sheet.text(15, top + 7, "TALON À JOINDRE À VOTRE RÈGLEMENT", size=9, bold=True)
-    payee = (
+REFERENCE_LABEL = "Référence :"
+
+
+def _payee(office: Office, reference: str) -> tuple[tuple[str, str], ...]:
+    return (
         ("Bénéficiaire :", office.name),
         ("", office.address_line1),
         ("", office.town),
         ("IBAN :", office.iban),
         ("BIC :", office.bic),
-        ("Référence :", reference),
+        (REFERENCE_LABEL, reference),
     )
-    for index, (label, value) in enumerate(payee):
+
+
+def _talon_frame(sheet: Sheet) -> None:
+    """The talon without the notice's values: cut line, title, payee and bank details, the
+    box, the ways to pay that quote no reference."""
+    office, top = sheet.office, TALON_TOP
+    sheet.line(10, top, 200, top, dash=True)
+    sheet.text(15, top + 7, "TALON À JOINDRE À VOTRE RÈGLEMENT", size=9, bold=True)
+    for index, (label, value) in enumerate(_payee(office, "")):
         y = top + 13 + index * 5
         sheet.text(15, y, label, size=8.5)
-        sheet.text(36, y, value, size=8.5, bold=label in ("Bénéficiaire :", "Référence :"))
+        if label != REFERENCE_LABEL:
+            sheet.text(36, y, value, size=8.5, bold=label == "Bénéficiaire :")
     sheet.box(125, top + 9, 70, 32)
+    sheet.text(15, top + 47, "Pour payer :", size=8.5, bold=True)
+    for index, way in enumerate(WAYS_TO_PAY):
+        if "{reference}" not in way:
+            sheet.text(18, top + 51.5 + index * 4.3, f"• {way.format(office=office.name)}", size=8)
+
+
+@functools.lru_cache(maxsize=8)
+def talon_template(office: Office) -> Template:
+    """The talon's parts that every notice of the office shares, at the bottom of the page."""
+    return record(office, _talon_frame)
+
+
+def _slip(sheet: Sheet, document: Document, addressee: Addressee, situation: AccountSituation) -> None:
+    """The talon (tear-off payment slip) at the bottom of the last page: its template, then
+    the reference, the tenant's box and the way to pay that quotes the reference."""
+    sheet.replay(talon_template(sheet.office))
+    top, reference = TALON_TOP, payment_reference(document)
+    for index, (label, value) in enumerate(_payee(sheet.office, reference)):
+        if label == REFERENCE_LABEL:
+            sheet.text(36, top + 13 + index * 5, value, size=8.5, bold=True)
     tenant = (
         f"N° intitulé : {document.tenant_number}",
         (addressee.names or [""])[0],
@@ -173,17 +231,6 @@ def _slip(sheet: Sheet, document: Document, addressee: Addressee, situation: Acc
     for index, value in enumerate(tenant):
         sheet.text(128, top + 14 + index * 5, value, size=8.5)
     sheet.text(128, top + 37, f"Net à payer : {euros(situation.net_cents)}", size=9.5, bold=True)
-    _ways_to_pay(sheet, reference, top + 47)
-
-
-def _ways_to_pay(sheet: Sheet, reference: str, top: float) -> None:
-    office = sheet.office
-    sheet.text(15, top, "Pour payer :", size=8.5, bold=True)
-    ways = (
-        "par carte bancaire, sans frais, dans l'application « Mon espace locataire » ;",
-        f"par virement à l'IBAN ci-dessus, en indiquant la référence {reference} ;",
-        "par prélèvement automatique, à mettre en place dans l'application ;",
-        f"par chèque à l'ordre de l'{office.name}, envoyé avec ce talon à l'adresse ci-dessus.",
-    )
-    for index, way in enumerate(ways):
-        sheet.text(18, top + 4.5 + index * 4.3, f"• {way}", size=8)
+    for index, way in enumerate(WAYS_TO_PAY):
+        if "{reference}" in way:
+            sheet.text(18, top + 51.5 + index * 4.3, f"• {way.format(reference=reference)}", size=8)

@@ -14,13 +14,19 @@ it), so nothing is embedded and the same PDF renders in Lambda, where no system 
 a character outside that encoding (an imported label, a configured value) is folded to its
 unaccented form, or printed as "?", rather than dropped silently. Output is ``invariant`` (no
 timestamp or random id): rendering twice gives the same bytes.
+
+What every page of a kind shares (the footer; the avis' frames and fixed texts) is drawn once
+per container into a :class:`Template` (the PDF operators reportlab wrote for it) and copied
+into each new PDF (:meth:`Sheet.replay`): a notice worker publishes thousands of notices and
+the office's details do not change between them. The page looks the same either way.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,17 +45,20 @@ WHITE = (1.0, 1.0, 1.0)
 BLACK = (0.0, 0.0, 0.0)
 # Where the footer starts: content must end above it.
 FOOTER_TOP = 283.0
+_SPACES = str.maketrans(dict.fromkeys("\u00a0\u202f\u2009\u2007", " "))
 
 
 def printable(value: object) -> str:
     """The text as the standard fonts can print it (WinAnsi): spaces of every width become a
     plain space, accents outside the encoding are folded, anything else becomes "?"."""
-    text = str(value)
+    text = str(value).translate(_SPACES)
+    try:
+        text.encode("cp1252")  # the usual case: every character prints as it is
+        return text
+    except UnicodeEncodeError:
+        pass
     out = []
     for char in text:
-        if char in "\u00a0\u202f\u2009\u2007":
-            out.append(" ")
-            continue
         try:
             char.encode("cp1252")
             out.append(char)
@@ -96,6 +105,34 @@ class Addressee:
 TEST_STAMP = "DOCUMENT DE TEST — SANS VALEUR"
 
 
+@dataclass(frozen=True)
+class Template:
+    """Part of a page drawn once: the PDF operators reportlab wrote for it, and the internal
+    names its fonts had (a PDF that replays it must give them the same names). Only paths,
+    colours and the standard fonts: no image, no transparency."""
+
+    operators: str
+    fonts: tuple[tuple[str, str], ...]  # (font, internal name such as "/F2"), in naming order
+
+
+def record(office: Office, draw: Callable[[Sheet], None]) -> Template:
+    """What ``draw`` puts on a page, as a template (drawn on a scratch sheet of the office)."""
+    sheet = Sheet("", office=office)
+    code = sheet.canvas._code  # reportlab's operator list for the page being drawn
+    start = len(code)
+    draw(sheet)
+    mapping = sheet.canvas._doc.fontMapping
+    fonts = tuple(sorted(mapping.items(), key=lambda item: int(item[1].lstrip("/F"))))
+    return Template(" ".join(code[start:]), fonts)
+
+
+@functools.lru_cache(maxsize=1024)
+def _split(text: str, font: str, size: float, width: float) -> tuple[str, ...]:
+    from reportlab.lib.utils import simpleSplit
+
+    return tuple(simpleSplit(text, font, size, width))
+
+
 def is_test_stage() -> bool:
     """The sandbox gateway (never in production) means every document is a test document."""
     return get_settings().payment_provider == "sandbox"
@@ -105,11 +142,11 @@ class Sheet:
     """A thin drawing helper over a reportlab canvas, in millimetres from the top-left, that
     prints the office's footer on every page (with "Page n/N" when ``total_pages`` is set)."""
 
-    def __init__(self, title: str, *, total_pages: int | None = None) -> None:
+    def __init__(self, title: str, *, total_pages: int | None = None, office: Office | None = None) -> None:
         from reportlab.lib.pagesizes import A4
         from reportlab.pdfgen import canvas
 
-        self.office: Office = get_office()
+        self.office: Office = office or get_office()
         self.buffer = io.BytesIO()
         self.canvas = canvas.Canvas(self.buffer, pagesize=A4, invariant=1, pageCompression=1)
         self.canvas.setTitle(printable(title))
@@ -167,10 +204,17 @@ class Sheet:
 
     def wrap(self, value: str, width_mm: float, *, size: float = 9, bold: bool = False) -> list[str]:
         """The lines ``value`` takes at this width."""
-        from reportlab.lib.utils import simpleSplit
-
         font = "Helvetica-Bold" if bold else "Helvetica"
-        return list(simpleSplit(printable(value), font, size, width_mm * MM)) or [""]
+        return list(_split(printable(value), font, size, width_mm * MM)) or [""]
+
+    def replay(self, template: Template) -> None:
+        """Draw a template here, in its own graphics state (``q`` … ``Q``): what it sets (a
+        colour, a font) does not leak into what is drawn after it."""
+        doc = self.canvas._doc
+        for font, name in template.fonts:
+            if doc.getInternalFontName(font) != name:  # named in the same order as when recorded
+                raise RuntimeError(f"template font {font} is {name} in its recording only")
+        self.canvas.addLiteral(f"q {template.operators} Q")
 
     def paragraph(
         self, x_mm: float, top_mm: float, value: str, width_mm: float, *, size: float = 9, bold: bool = False
@@ -181,16 +225,18 @@ class Sheet:
             top_mm += size * 0.5
         return top_mm
 
-    def letterhead(self, kind: str, subtitle_lines: Sequence[str]) -> None:
-        """Office block top-left, document kind and references top-right."""
+    def letterhead(self, kind: str, subtitle_lines: Sequence[str], *, frame: bool = True) -> None:
+        """Office block top-left, document kind and references top-right (without ``frame``:
+        the subtitle lines only, the rest being a template)."""
         office = self.office
-        self.box(15, 12, 95, 24, fill=BLUE)
-        y = 19.0
-        for line in self.wrap(office.name.upper(), 87, size=11, bold=True)[:2]:
-            self.text(19, y, line, size=11, bold=True, color=WHITE)
-            y += 5.5
-        self.text(19, 33, office.postal_address, size=7.5, color=WHITE)
-        self.right(195, 20, kind, size=16, bold=True)
+        if frame:
+            self.box(15, 12, 95, 24, fill=BLUE)
+            y = 19.0
+            for line in self.wrap(office.name.upper(), 87, size=11, bold=True)[:2]:
+                self.text(19, y, line, size=11, bold=True, color=WHITE)
+                y += 5.5
+            self.text(19, 33, office.postal_address, size=7.5, color=WHITE)
+            self.right(195, 20, kind, size=16, bold=True)
         for index, line in enumerate(subtitle_lines):
             self.right(195, 27 + index * 5, line, size=10)
 
@@ -201,15 +247,8 @@ class Sheet:
         self.line(15, 18, 195, 18, width=0.4)
 
     def footer(self) -> None:
-        """The office's details at the bottom of the page."""
-        office = self.office
-        self.line(15, FOOTER_TOP, 195, FOOTER_TOP, width=0.3)
-        self.centre(105, FOOTER_TOP + 4, f"{office.name} — {office.postal_address}", size=6.5)
-        contact = f"Tél. {office.phone} — {office.email} — {office.website}"
-        self.centre(105, FOOTER_TOP + 7.5, contact, size=6.5)
-        hours = " ; ".join(office.opening_hours)
-        if hours:
-            self.centre(105, FOOTER_TOP + 11, f"Accueil : {hours}", size=6.5)
+        """The office's details at the bottom of the page (a template), and "Page n/N"."""
+        self.replay(footer_template(self.office))
         if self.total_pages:
             self.right(195, FOOTER_TOP + 11, f"Page {self.page}/{self.total_pages}", size=6.5)
 
@@ -245,9 +284,30 @@ class Sheet:
         return self.buffer.getvalue()
 
 
-def address_window(sheet: Sheet, addressee: Addressee, top: float = 52) -> None:
-    """Where the envelope window is on the paper notice."""
-    sheet.box(110, top - 6, 85, 30)
+def _draw_footer(sheet: Sheet) -> None:
+    office = sheet.office
+    sheet.line(15, FOOTER_TOP, 195, FOOTER_TOP, width=0.3)
+    sheet.centre(105, FOOTER_TOP + 4, f"{office.name} — {office.postal_address}", size=6.5)
+    contact = f"Tél. {office.phone} — {office.email} — {office.website}"
+    sheet.centre(105, FOOTER_TOP + 7.5, contact, size=6.5)
+    hours = " ; ".join(office.opening_hours)
+    if hours:
+        sheet.centre(105, FOOTER_TOP + 11, f"Accueil : {hours}", size=6.5)
+
+
+@functools.lru_cache(maxsize=8)
+def footer_template(office: Office) -> Template:
+    """The footer of every page of every document of this office, drawn once per container."""
+    return record(office, _draw_footer)
+
+
+def address_window(sheet: Sheet, addressee: Addressee | None, top: float = 52, *, frame: bool = True) -> None:
+    """Where the envelope window is on the paper notice (``addressee`` None: the frame only;
+    without ``frame``: the names and address only)."""
+    if frame:
+        sheet.box(110, top - 6, 85, 30)
+    if addressee is None:
+        return
     y = top
     for name in addressee.names[:3] or [""]:
         sheet.text(114, y, name, size=10, bold=True)
@@ -256,22 +316,28 @@ def address_window(sheet: Sheet, addressee: Addressee, top: float = 52) -> None:
     sheet.text(114, y + 5, addressee.town, size=10)
 
 
-def references(sheet: Sheet, tenant_number: str, addressee: Addressee, top: float = 46) -> float:
+REFERENCE_LABELS = ("N° intitulé", "N° contrat", "N° tiers")
+
+
+def references(
+    sheet: Sheet, tenant_number: str, addressee: Addressee | None, top: float = 46, *, frame: bool = True
+) -> float:
     """The references box: N° intitulé, N° contrat, N° tiers, then the interlocuteur (the
-    office's service) with its address and phone. Returns where the box ends."""
+    office's service) with its address and phone. Returns where the box ends. ``addressee``
+    None: the box, its labels and the interlocuteur only; without ``frame``: the values only."""
     office = sheet.office
-    sheet.box(15, top, 88, 42, fill=GREY)
-    rows = (
-        ("N° intitulé", tenant_number),
-        ("N° contrat", addressee.contract_number),
-        ("N° tiers", addressee.third_party_number),
-    )
+    if frame:
+        sheet.box(15, top, 88, 42, fill=GREY)
+    values = (tenant_number, addressee.contract_number, addressee.third_party_number) if addressee is not None else ()
     y = top + 6.5
-    for label, value in rows:
-        sheet.text(18, y, f"{label} :", size=9)
-        sheet.text(45, y, value, size=10, bold=True)
+    for index, label in enumerate(REFERENCE_LABELS):
+        if frame:
+            sheet.text(18, y, f"{label} :", size=9)
+        if values:
+            sheet.text(45, y, values[index], size=10, bold=True)
         y += 6
-    sheet.text(18, y, "Interlocuteur :", size=9)
-    for index, value in enumerate((SERVICE, office.address_line1, office.town, f"Tél. : {office.phone}")):
-        sheet.text(45, y + index * 4.3, value, size=9 if index == 0 else 8, bold=index == 0)
+    if frame:
+        sheet.text(18, y, "Interlocuteur :", size=9)
+        for index, value in enumerate((SERVICE, office.address_line1, office.town, f"Tél. : {office.phone}")):
+            sheet.text(45, y + index * 4.3, value, size=9 if index == 0 else 8, bold=index == 0)
     return top + 42

@@ -4,11 +4,14 @@ under the tenant's own prefix (:func:`oph.documents.model.tenant_prefix`).
 
 Besides the document's fields, a notice's index item records ``rendered_at`` (the worker
 stored its PDF) and ``notified_holders`` (a string set: the holders already e-mailed about it,
-claimed before sending so that each holder is e-mailed at most once).
+claimed before sending so that each holder is e-mailed at most once, and "push" once the
+holders' phones were told). The notice worker sets both in one write per notice
+(:meth:`DocumentStore.mark_rendered_and_claim`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict
 from typing import Any
 
@@ -102,19 +105,34 @@ class DocumentStore:
             ExpressionAttributeValues={":now": {"S": rendered_at}},
         )
 
-    # -- who was told about a notice
-    def claim_notification(self, document: Document, holder_id: str) -> bool:
-        """Record that ``holder_id`` is being e-mailed about the document: False when someone
-        already did (or the index item is gone)."""
-        claimed = dynamo.update_if(
+    def mark_rendered_and_claim(self, document: Document, rendered_at: str, claimants: Iterable[str]) -> set[str]:
+        """Record that the PDF is stored and claim the notifications of ``claimants`` (holder
+        ids, "push"), in one UpdateItem: returns those this call claimed, leaving out those
+        someone already had (every claimant, when the index item is gone: nothing is created).
+
+        The claims are added to ``notified_holders`` whatever it holds, and the set as it was
+        before (the old item) says which were new: a test-and-set per claimant, for every
+        claimant of the notice at once.
+        """
+        wanted = sorted(set(claimants))
+        if not wanted:
+            self.mark_rendered(document, rendered_at)
+            return set()
+        before = dynamo.update_if(
             TableName=self.table,
             Key=document_key(document.tenant_number, document.doc_id),
-            UpdateExpression="ADD notified_holders :h",
-            ConditionExpression="attribute_exists(pk) AND NOT contains(notified_holders, :one)",
-            ExpressionAttributeValues={":h": {"SS": [holder_id]}, ":one": {"S": holder_id}},
+            UpdateExpression="SET rendered_at = :now ADD notified_holders :c",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":now": {"S": rendered_at}, ":c": {"SS": wanted}},
+            # ALL_OLD, not UPDATED_OLD: the claims as they were must come back even when this
+            # write changes nothing (moto leaves unchanged attributes out of UPDATED_OLD).
+            ReturnValues="ALL_OLD",
         )
-        return claimed is not None
+        if before is None:
+            return set()
+        return set(wanted) - set((before.get("notified_holders") or {}).get("SS", []))
 
+    # -- who was told about a notice
     def release_notification(self, document: Document, holder_id: str) -> None:
         """Undo a claim whose e-mail could not be sent (the retry will send it)."""
         with aws.unavailable_on_failure():
