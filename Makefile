@@ -46,7 +46,7 @@ dev: $(STAMP)
 ## make test: lint, architecture, types, template validation, OpenAPI sync, unit, store contract, handler and end-to-end tests
 test: deps system-deps lint arch types validate openapi-check
 	$(BIN)/python -m pytest tests/unit tests/stores tests/handlers -n 2 -q
-	$(BIN)/python -m pytest tests/e2e -q
+	$(BIN)/python -m pytest tests/e2e -n 2 --dist loadfile -q
 
 system-deps:
 	@scripts/system-deps.sh
@@ -88,8 +88,9 @@ stores: $(STAMP)
 handlers: $(STAMP)
 	$(BIN)/python -m pytest tests/handlers -n 2 -q
 
+# One local server per xdist worker (tests/e2e/conftest.py); loadfile keeps a file on one server.
 e2e: $(STAMP) system-deps
-	$(BIN)/python -m pytest tests/e2e -q
+	$(BIN)/python -m pytest tests/e2e -n 2 --dist loadfile -q
 
 ## make test-deployed: opt-in checks against a deployed stack (AWS_SAM_STACK_NAME=<stack>)
 test-deployed: $(STAMP)

@@ -75,6 +75,10 @@ def pytest_runtest_makereport(item: Any, call: Any) -> Any:
 
 
 def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: the controller reports (pytest_testnodedown)
+        workeroutput["log_findings"] = list(findings)
+        return
     server_log = Path(__file__).resolve().parent.parent / ".pytest-devserver.log"
     if server_log.exists() and server_log.stat().st_mtime > getattr(session, "_started_at", 0):
         findings.extend(scan_text(server_log.read_text(encoding="utf-8", errors="replace"), "local server log"))
@@ -91,3 +95,15 @@ def pytest_sessionstart(session: Any) -> None:
     import time
 
     session._started_at = time.time()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """Under xdist, each worker's findings and its own local server's log (the e2e tier:
+    ``workeroutput["devserver_log"]``) come back to the controller, which reports them."""
+    output = getattr(node, "workeroutput", None) or {}
+    findings.extend(output.get("log_findings") or [])
+    server_log = Path(output["devserver_log"]) if output.get("devserver_log") else None
+    if server_log is not None and server_log.exists():
+        text = server_log.read_text(encoding="utf-8", errors="replace")
+        findings.extend(scan_text(text, f"local server log ({server_log.name})"))

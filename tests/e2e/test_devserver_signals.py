@@ -4,24 +4,16 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-import requests
 
-from tests.e2e.conftest import ROOT
+from tests.e2e.conftest import ROOT, wait_until_ready
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _descendants(pid: int) -> set[int]:
@@ -44,27 +36,20 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def test_sigterm_stops_the_server_and_its_workers():
-    port = _free_port()
+def test_sigterm_stops_the_server_and_its_workers(tmp_path):
     env = {**os.environ, "DEV_WORKERS": "2"}
     env.pop("AWS_ENDPOINT_URL", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "devserver", "--port", str(port), "--moto-port", "0"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    log_path = tmp_path / "devserver.log"  # the banner gives the port it bound (--port 0)
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "devserver", "--port", "0", "--moto-port", "0"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            assert process.poll() is None, "the local server exited"
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/_dev/health", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
+        wait_until_ready(process, log_path)
         workers = _descendants(process.pid)
         assert len(workers) >= 2
         process.send_signal(signal.SIGTERM)

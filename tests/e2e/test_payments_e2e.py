@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.e2e.conftest import server_log_path
 from tests.e2e.tenants import register_tenant
 
 pytestmark = pytest.mark.e2e
@@ -60,7 +60,7 @@ def _gateway_test_key() -> str:
     knows the shop's key) to sign notifications the way the gateway does."""
     import boto3
 
-    log = (ROOT / ".pytest-devserver.log").read_text(encoding="utf-8")
+    log = server_log_path().read_text(encoding="utf-8")  # this worker's own server
     endpoint = re.search(r"Embedded AWS\s+(http://[\d.:]+)", log).group(1)
     client = boto3.client("secretsmanager", endpoint_url=endpoint, region_name="eu-west-3")
     return json.loads(client.get_secret_value(SecretId="PaymentGatewaySecret")["SecretString"])["test_key"]
