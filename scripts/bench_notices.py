@@ -132,7 +132,7 @@ try:
                     future.set_exception(exc)
                 return future
 
-        concurrent.futures.ThreadPoolExecutor = lambda max_workers=None: InThisThread()  # type: ignore[assignment,misc]
+        concurrent.futures.ThreadPoolExecutor = lambda *_, **__: InThisThread()  # type: ignore[assignment,misc]
         cProfile.runctx("for m in messages: deliver_batch(m)", globals(), locals(), "/tmp/notices.prof")
         pstats.Stats("/tmp/notices.prof", stream=sys.stderr).sort_stats("tottime").print_stats(15)
         pstats.Stats("/tmp/notices.prof", stream=sys.stderr).sort_stats("cumulative").print_stats(40)
