@@ -9,7 +9,7 @@ TOOLS := .venv-tools
 TOOLS_STAMP := $(TOOLS)/.installed-$(shell cat requirements-tools.txt | sha1sum | cut -c1-12)
 SAM := $(TOOLS)/bin/sam
 
-.PHONY: test-deployed dev test deps lint arch format types validate openapi openapi-check unit handlers stores e2e fuzz bench build deploy system-deps clean lock
+.PHONY: test-deployed dev test deps checks lint arch format types validate openapi openapi-check unit handlers stores e2e fuzz bench build deploy system-deps clean lock
 
 $(STAMP): requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,9 +44,13 @@ dev: $(STAMP)
 	$(BIN)/python -m devserver
 
 ## make test: lint, architecture, types, template validation, OpenAPI sync, unit, store contract, handler and end-to-end tests
-test: deps system-deps lint arch types validate openapi-check
+test: deps system-deps
+	@$(MAKE) --no-print-directory -j2 --output-sync=target checks
 	$(BIN)/python -m pytest tests/unit tests/stores tests/handlers -n 2 -q
 	$(BIN)/python -m pytest tests/e2e -n 2 --dist loadfile -q
+
+# The static checks, two at a time (each is single-threaded; the machines have 2 cores).
+checks: lint arch types validate openapi-check
 
 system-deps:
 	@scripts/system-deps.sh
