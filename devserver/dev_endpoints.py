@@ -7,11 +7,9 @@ table at the bottom routes them. They only exist in the local server, never in A
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 from urllib.parse import unquote
 
@@ -32,7 +30,6 @@ JOBS = {
     "payments-export": "export_payments",
     "direct-debit-export": "direct_debit_export",
 }
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass
@@ -117,13 +114,9 @@ def import_file(server: Any, request: DevRequest) -> Answer:
 
 
 def is_day(value: Any) -> bool:
-    if not isinstance(value, str) or not _DAY.match(value):
-        return False
-    try:
-        date.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
+    from oph.platform.validation import is_valid_date  # the layer's path is set by devserver.runtime
+
+    return isinstance(value, str) and is_valid_date(value)
 
 
 def run_job(server: Any, request: DevRequest) -> Answer:

@@ -51,6 +51,16 @@ class Account:
     # tokens are refused from their next use on, not merely at expiry.
     session_generation: int = 0
 
+    @property
+    def in_service(self) -> bool:
+        """Active (its e-mail confirmed) and not disabled: an account that may log in, refresh,
+        be sent a link or be told anything."""
+        return self.status == ACTIVE and not self.disabled
+
+    def wants(self, preference: str) -> bool:
+        """The preference as set, else its default (``DEFAULT_PREFERENCES``)."""
+        return bool({**DEFAULT_PREFERENCES, **(self.preferences or {})}.get(preference, False))
+
 
 def credentials_fingerprint(account: Account) -> str:
     """What a reset link is bound to: the account's e-mail and password as they were when it

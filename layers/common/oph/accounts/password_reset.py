@@ -103,7 +103,7 @@ def _reset_target(raw: str) -> tuple[tokens.Token | None, Account | None, TokenI
     except (TokenInvalid, TokenExpired) as exc:
         return None, None, exc
     account = account_store().get(token.subject)
-    if account is None or account.status != ACTIVE or account.disabled:
+    if account is None or not account.in_service:
         return token, account, TokenInvalid()
     if token.data.get("credentials") != credentials_fingerprint(account):
         return token, account, TokenInvalid()  # the e-mail or the password changed since it was sent

@@ -103,7 +103,7 @@ def get_account(account: Account) -> dict[str, Any]:
 
 
 def get_preferences(account: Account) -> dict[str, bool]:
-    return {name: bool(account.preferences.get(name, DEFAULT_PREFERENCES[name])) for name in PREFERENCE_NAMES}
+    return {name: account.wants(name) for name in PREFERENCE_NAMES}
 
 
 def update_preferences(account: Account, changes: dict[str, bool]) -> dict[str, bool]:

@@ -45,7 +45,7 @@ from oph.accounts.adapters.push_gateway import (
     push_gateway,
 )
 from oph.accounts.device_store import device_store
-from oph.accounts.model import ACTIVE, IOS, Account, Device
+from oph.accounts.model import IOS, Account, Device
 from oph.platform.french import period_label
 from oph.platform.observability import count, get_logger
 
@@ -97,12 +97,7 @@ class Notification:
 
 def wants_push(account: Account | None, preference: str) -> bool:
     """An active, enabled account that did not turn ``preference`` off (on by default)."""
-    return (
-        account is not None
-        and account.status == ACTIVE
-        and not account.disabled
-        and bool((account.preferences or {}).get(preference, True))
-    )
+    return account is not None and account.in_service and account.wants(preference)
 
 
 def _queue(accounts: Iterable[Account | None], preference: str, kind: str, about: str, body: str) -> int:

@@ -104,7 +104,7 @@ def revoke_session(session_id: str, reason: str) -> None:
 
 def _may_refresh(account: Account, session: Session) -> bool:
     """The session's account is still active, enabled, and of the session's generation."""
-    return account.status == ACTIVE and not account.disabled and session.generation == account.session_generation
+    return account.in_service and session.generation == account.session_generation
 
 
 def refresh_session(raw: str) -> dict[str, Any]:

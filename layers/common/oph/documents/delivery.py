@@ -33,7 +33,7 @@ from typing import Any
 
 from oph.accounts import push
 from oph.accounts.account_store import account_store
-from oph.accounts.model import ACTIVE, Account
+from oph.accounts.model import Account
 from oph.documents.mails import notice_email
 from oph.documents.model import NOTICE, Document
 from oph.documents.store import document_store
@@ -140,12 +140,7 @@ def publish_pdf(document: Document, tenancy: Mapping[str, Any] | Any, holders: I
 def wants_notice_emails(account: Account) -> bool:
     """An active, enabled account, with an address not known to bounce, that did not turn
     the ``notice_emails`` preference off (it is on by default)."""
-    return (
-        account.status == ACTIVE
-        and not account.disabled
-        and account.email_status != "undeliverable"
-        and bool((account.preferences or {}).get("notice_emails", True))
-    )
+    return account.in_service and account.email_status != "undeliverable" and account.wants("notice_emails")
 
 
 def notice_recipients(holders: Iterable[Any], accounts: Mapping[str, Account]) -> list[tuple[Any, Account]]:

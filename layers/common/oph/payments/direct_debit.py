@@ -33,7 +33,6 @@ from typing import Any
 
 from oph.accounts import push
 from oph.accounts.account_store import account_store
-from oph.accounts.model import ACTIVE as ACCOUNT_ACTIVE
 from oph.accounts.model import Account
 from oph.accounts.profile import send_best_effort, verify_current_password
 from oph.documents.model import Document
@@ -204,7 +203,7 @@ def _signer(mandate: Mandate) -> Account | None:
     if not mandate.signed_by:
         return None
     signer = account_store().get(mandate.signed_by)
-    if signer is None or signer.status != ACCOUNT_ACTIVE or signer.disabled:
+    if signer is None or not signer.in_service:
         return None
     return signer
 

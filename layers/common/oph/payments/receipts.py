@@ -106,7 +106,7 @@ def create_receipt(tenant_number: str, period: str, account: Account | None = No
         return documents.get(tenant_number, document.doc_id) or document, False
     kind = kind_of(settlement)
     count("QuittancesCreated" if kind == QUITTANCE else "RecusCreated")
-    if kind == QUITTANCE and account is not None and (account.preferences or {}).get("receipts_by_email"):
+    if kind == QUITTANCE and account is not None and account.wants("receipts_by_email"):
         _email_quittance(document, pdf, account)
     return document, True
 

@@ -160,7 +160,7 @@ def send_queued(items: list[QueuedEmail], remaining_ms: Callable[[], int], pacer
             sent = _send_paced(item.email, pacer, remaining_ms)
         except Exception:
             outbox.release(item.key)
-            get_logger().exception("queued e-mail not sent", extra={"mail_key": item.key})
+            get_logger().exception("queued e-mail not sent", extra={"message_id": item.message_id})
             report.failed.append(item.message_id)
             continue
         if sent:
@@ -192,7 +192,7 @@ def _put_back(outbox: MailOutbox, item: QueuedEmail, delay: int, report: SendRep
     try:
         outbox.requeue(item, delay)
     except Exception:
-        get_logger().exception("queued e-mail not put back", extra={"mail_key": item.key})
+        get_logger().exception("queued e-mail not put back", extra={"message_id": item.message_id})
         report.failed.append(item.message_id)  # SQS delivers it again after its visibility timeout
         return
     report.requeued += 1
