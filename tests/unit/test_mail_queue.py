@@ -107,3 +107,17 @@ def test_the_unsent_rest_goes_back_to_the_queue_before_the_invocation_ends():
 def test_throttled_is_a_service_unavailable_with_retry_after():
     error = MailThrottled()
     assert error.status == 503 and error.retry_after
+
+
+def test_the_container_pacer_follows_the_account_rate(monkeypatch):
+    from oph.platform import mail_queue
+
+    outbox = SimulatedQueue(VirtualClock(), max_rate=14.0)
+    monkeypatch.setenv("MAIL_SENDER_CONCURRENCY", "2")
+    monkeypatch.delenv("MAIL_SEND_RATE", raising=False)
+    monkeypatch.setattr(mail_queue, "_pacer", None)
+    with mail_outbox.override(outbox):
+        first = mail_queue.container_pacer()
+        assert first.rate == pytest.approx(5.6)
+        outbox.max_rate = 50.0  # AWS raised the quota
+        assert mail_queue.container_pacer() is first and first.rate == pytest.approx(20.0)

@@ -135,13 +135,16 @@ _pacer: Pacer | None = None
 
 
 def container_pacer() -> Pacer:
-    """One pacer per container, so the rate also holds from one invocation to the next."""
+    """One pacer per container, so the rate also holds from one invocation to the next; its
+    rate follows the account's (the outbox caches SES's answer an hour: a quota raised by
+    AWS is taken up without waiting for new containers)."""
     global _pacer
+    consumers = int(os.environ.get("MAIL_SENDER_CONCURRENCY") or "1")
+    configured = os.environ.get("MAIL_SEND_RATE") or ""
+    rate = sender_rate(float(configured) if configured else mail_outbox().max_send_rate(), consumers)
     if _pacer is None:
-        consumers = int(os.environ.get("MAIL_SENDER_CONCURRENCY") or "1")
-        configured = os.environ.get("MAIL_SEND_RATE") or ""
-        rate = float(configured) if configured else mail_outbox().max_send_rate()
-        _pacer = Pacer(sender_rate(rate, consumers))
+        _pacer = Pacer(rate)
+    _pacer.rate = rate
     return _pacer
 
 
